@@ -1,0 +1,84 @@
+# MPK series harness.  The path from sources to a TAP line:
+#   base/ + Debian's 6.12  --scripts/source.sh-->       build/linux (git)
+#   build/linux            --scripts/build-kernel.sh--> build/bzImage
+#   protection_keys tests  --scripts/mkinitramfs.sh-->  build/initramfs.cpio
+#   both                   --scripts/run-qemu.sh-->     build/runs/*/tap.log
+#   tap.log                --scripts/tap-summary.sh-->  "N passed, M failed"
+# Main entries: 'make run' (fresh machine to test result), 'make test'
+# (everything CI checks).  See README.md.
+
+SHELL := /bin/bash
+B := build
+TREE := $(B)/linux
+STOCK := $(B)/stock
+OBJ := $(B)/obj
+S := scripts
+C := configs
+SELFTESTS := protection_keys
+
+KERNEL ?= $(B)/bzImage
+CPU ?= $(or $(QEMU_CPU),max)
+
+X86_64 := $(C)/mpk.config $(C)/x86_64.config
+SERIES_CONFIG := $(X86_64) $(C)/kvm.config
+
+.PHONY: all run test deps tree series check-series kernel stock \
+	kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
+
+all: kernel
+
+run: deps kernel
+	$(MAKE) --no-print-directory selftest KERNEL=$(B)/bzImage CPU=$(CPU)
+
+test: deps
+	$(S)/test.sh
+
+deps:
+	$(S)/deps.sh
+
+tree: $(TREE)/.git
+$(TREE)/.git:
+	$(S)/source.sh
+
+series: tree
+	$(S)/series.sh
+
+check-series: tree
+	$(S)/check-series.sh
+
+# Kernel images are rebuilt every time make is asked for them: Kbuild
+# knows what changed in the tree, make does not.
+kernel: $(B)/bzImage
+$(B)/bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/series) x86_64 $@ $(SERIES_CONFIG)
+
+stock: $(B)/stock-bzImage
+$(B)/stock-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(STOCK) $(abspath $(OBJ)/stock) x86_64 $@ $(SERIES_CONFIG)
+
+kernel-nopkeys: $(B)/nopkeys-bzImage
+$(B)/nopkeys-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/nopkeys) x86_64 $@ \
+		$(X86_64) $(C)/nopkeys.config
+
+kernel-i386: $(B)/i386-bzImage
+$(B)/i386-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ $(C)/mpk.config
+
+# The selftests come from the series tree and run on any kernel image.
+initramfs: $(B)/initramfs.cpio
+$(B)/initramfs.cpio: $(B)/bzImage FORCE
+	rm -rf $(B)/kselftest
+	$(MAKE) -s -C $(TREE) O=$(abspath $(OBJ)/series) kselftest-install \
+		TARGETS="$(SELFTESTS)" INSTALL_PATH=$(abspath $(B)/kselftest) >/dev/null
+	$(S)/mkinitramfs.sh $(B)/kselftest $@
+
+# make selftest KERNEL=<image> CPU=<qemu cpu model>
+selftest: $(B)/initramfs.cpio
+	$(S)/run-qemu.sh $(KERNEL) $< $(CPU) $(B)/runs/$(notdir $(KERNEL))-$(CPU)
+	$(S)/tap-summary.sh $(B)/runs/$(notdir $(KERNEL))-$(CPU)
+
+clean:
+	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio
+
+FORCE:
