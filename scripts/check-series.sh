@@ -46,7 +46,8 @@ check_up_to_date() {
 
 check_style() {
 	[[ ${#patches[@]} -gt 0 ]] || return 0
-	(cd "$tree" && scripts/checkpatch.pl --strict --quiet --no-summary \
+	# checkpatch's SPDX check runs python3 with Debian's ply module.
+	(cd "$tree" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict --quiet --no-summary \
 		--show-types "${patches[@]}") >"$tmp/checkpatch" 2>&1 || true
 	if [[ -s $tmp/checkpatch ]]; then
 		cat "$tmp/checkpatch" >&2

@@ -11,12 +11,14 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 
 stock=$BUILD/stock
+origin_file=$BUILD/stock.origin
 tree=$BUILD/linux
 debian_tarball=/usr/src/linux-source-6.12.tar.xz
 
 unpack_stock() {
 	local tmp=$stock.tmp tarball=${KERNEL_TARBALL:-$debian_tarball}
 
+	mkdir -p "$BUILD"
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	if [[ -n ${KERNEL_SRC:-} ]]; then
@@ -29,11 +31,13 @@ unpack_stock() {
 	local version
 	version=$(make -s -C "$tmp" kernelversion)
 	[[ $version == 6.12* ]] || die "need a Linux 6.12 tree, got $version"
+	describe_origin > "$origin_file"
 	mv "$tmp" "$stock"
 }
 
-# Which Debian package version the stock tree came from, if any.
-stock_origin() {
+# Where the stock tree comes from: the Debian package version, or the
+# user's tarball or tree.
+describe_origin() {
 	if [[ -n ${KERNEL_SRC:-} ]]; then
 		echo "tree $KERNEL_SRC"
 	elif [[ -n ${KERNEL_TARBALL:-} ]]; then
@@ -46,7 +50,7 @@ stock_origin() {
 apply_base() {
 	local made_for origin
 	made_for=$(cat "$top/base/DEBIAN_VERSION")
-	origin=$(stock_origin)
+	origin=$(cat "$origin_file")
 	if ! git apply --check "$top/base/remove-pkeys.patch" 2>"$BUILD/base-apply.log"; then
 		cat "$BUILD/base-apply.log" >&2
 		die "base/ was made against Debian linux-source-6.12 $made_for" \
@@ -78,13 +82,16 @@ make_tree() {
 	git config user.name "$MPK_GIT_NAME"
 	git config user.email "$MPK_GIT_EMAIL"
 	apply_base
-	# Debian's tarball ignores everything at its top level (it is meant
-	# to sit under debian/ packaging); a kernel tree to work in must not.
-	sed -i '/^# Debian packaging:/,$d' .gitignore
-	git add -A
+	# Debian's .gitignore ignores everything at the top level (the tree
+	# is meant to sit beside debian/ packaging) and drops upstream's
+	# exceptions for tracked dot-files; a tree to work in needs neither.
+	sed -i -e '/^# Debian packaging:/,$d' .gitignore
+	sed -i -e '${/^#$/d}' .gitignore
+	printf '# Tracked dot-files\n!.gitignore\n' >> .gitignore
+	git add -A -f
 	GIT_AUTHOR_DATE=$MPK_BASE_DATE GIT_COMMITTER_DATE=$MPK_BASE_DATE \
 		git commit -q -m "base: Linux $(make -s kernelversion) without protection keys" \
-		-m "Stock tree from $(stock_origin), with base/ applied."
+		-m "Stock tree from $(cat "$origin_file"), with base/ applied."
 	git tag base
 	restore_cover_text
 	local p
