@@ -53,7 +53,7 @@ mirror_of() {
 # Number of the patch (0001...) whose commit first adds a path.
 patch_adding() {
 	local commit
-	commit=$(git log --reverse --diff-filter=A --format=%H base..HEAD -- "$1" | head -1)
+	commit=$(git log --diff-filter=A --format=%H base..HEAD -- "$1" | tail -1)
 	printf '%04d' "$(git rev-list --count "base..$commit")"
 }
 
