@@ -85,7 +85,7 @@ write_maintainers_snippet() {
 	git show HEAD:MAINTAINERS |
 		awk -v title="$MPK_MAINTAINERS_TITLE" '
 			$0 == title { on = 1 }
-			on && /^$/ { exit }
+			/^$/ { on = 0 }
 			on' > "$out/MAINTAINERS-snippet"
 	[[ -s $out/MAINTAINERS-snippet ]] ||
 		echo "(the series adds no MAINTAINERS section yet)" > "$out/MAINTAINERS-snippet"
