@@ -20,21 +20,22 @@ kmake() {
 }
 
 # Kconfig drops what it cannot satisfy without a word: say it instead.
-# A symbol the tree does not define at all (the pkeys option on the
-# base) is fine.
+# The last fragment to mention a symbol wins.  A symbol the tree does
+# not define at all (the pkeys option on the base) is fine.
 check_config() {
-	local line sym
-	while read -r line; do
-		sym=${line%%=*}
-		grep -qx "$line" "$obj/.config" && continue
-		grep -rqs --include='Kconfig*' -x "config ${sym#CONFIG_}" "$src" || continue
-		die "$line from the fragments did not stick in $obj/.config"
-	done < <(grep -h '^CONFIG_.*=y$' "$@")
-	while read -r line; do
-		sym=${line#\# }
-		sym=${sym%% *}
-		! grep -qx "$sym=y" "$obj/.config" || die "$sym is still set in $obj/.config"
-	done < <(grep -h '^# CONFIG_.* is not set$' "$@")
+	local sym want
+	while read -r sym want; do
+		if [[ $want == y ]]; then
+			grep -qx "$sym=y" "$obj/.config" && continue
+			grep -rqs --include='Kconfig*' -x "config ${sym#CONFIG_}" "$src" || continue
+			die "$sym=y from the fragments did not stick in $obj/.config"
+		else
+			! grep -qx "$sym=y" "$obj/.config" || die "$sym is still set in $obj/.config"
+		fi
+	done < <(awk '
+		/^CONFIG_.*=y$/ { split($0, kv, "="); want[kv[1]] = "y" }
+		/^# CONFIG_.* is not set$/ { want[$2] = "n" }
+		END { for (sym in want) print sym, want[sym] }' "$obj/mpk.fragment")
 }
 
 # Redo the config when the fragments change, and when a Kconfig file
@@ -50,7 +51,7 @@ configure() {
 	fi
 	mv "$obj/mpk.fragment.new" "$obj/mpk.fragment"
 	kmake KCONFIG_ALLCONFIG="$obj/mpk.fragment" allnoconfig >/dev/null
-	check_config "$@"
+	check_config
 }
 
 start=$SECONDS

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * x86 Memory Protection Keys for user space (Intel SDM vol. 3A 4.6.2,
+ * AMD APM vol. 2 5.6.7).
+ */
+#include <linux/cpufeature.h>
+#include <linux/init.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/string.h>
+#include <linux/sysctl.h>
+
+#include <asm/pkru.h>
+
+bool arch_pkeys_enabled(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_OSPKE);
+}
+
+/**
+ * arch_set_user_pkey_rights - Set the current thread's rights for a key
+ * @pkey:	The protection key
+ * @rights:	PKEY_DISABLE_ACCESS and/or PKEY_DISABLE_WRITE, or 0
+ *
+ * Return: 0 on success, -EINVAL if protection keys are not enabled.
+ */
+int arch_set_user_pkey_rights(int pkey, unsigned long rights)
+{
+	u32 pkru;
+
+	if (!cpu_feature_enabled(X86_FEATURE_OSPKE))
+		return -EINVAL;
+
+	pkru = read_pkru() & ~PKRU_KEY_BITS(pkey);
+	if (rights & PKEY_DISABLE_ACCESS)
+		pkru |= PKRU_AD(pkey);
+	if (rights & PKEY_DISABLE_WRITE)
+		pkru |= PKRU_WD(pkey);
+	fpu_set_current_pkru(pkru);
+	return 0;
+}
+
+#ifdef CONFIG_SYSCTL
+/*
+ * /proc/sys/vm/pkru_default: the PKRU value a program starts with after
+ * exec() and that signal handlers start with.  Read as hexadecimal,
+ * written in any base kstrtou32() understands.  Denying any access to
+ * key 0, the key of all ordinary memory, is refused.
+ */
+static int pkru_default_handler(const struct ctl_table *table, int write,
+				void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char str[16] = "";
+	struct ctl_table tmp = {
+		.data	= str,
+		.maxlen	= sizeof(str),
+	};
+	u32 pkru;
+	int err;
+
+	if (!write)
+		snprintf(str, sizeof(str), "0x%08x",
+			 READ_ONCE(pkru_user_default));
+
+	err = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+
+	if (kstrtou32(strim(str), 0, &pkru))
+		return -EINVAL;
+	if (pkru & PKRU_KEY_BITS(0))
+		return -EINVAL;
+	WRITE_ONCE(pkru_user_default, pkru);
+	return 0;
+}
+
+static struct ctl_table pkeys_sysctl_table[] = {
+	{
+		.procname	= "pkru_default",
+		.mode		= 0644,
+		.proc_handler	= pkru_default_handler,
+	},
+};
+
+static int __init pkeys_sysctl_init(void)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
+		register_sysctl_init("vm", pkeys_sysctl_table);
+	return 0;
+}
+late_initcall(pkeys_sysctl_init);
+#endif /* CONFIG_SYSCTL */
