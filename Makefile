@@ -63,7 +63,8 @@ $(B)/nopkeys-bzImage: tree FORCE
 
 kernel-i386: $(B)/i386-bzImage
 $(B)/i386-bzImage: tree FORCE
-	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ $(C)/mpk.config
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ \
+		$(C)/mpk.config $(C)/i386.config
 
 # The selftests come from the series tree and run on any kernel image.
 initramfs: $(B)/initramfs.cpio
