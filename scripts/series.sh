@@ -1,7 +1,8 @@
 #!/bin/bash
 # Regenerate patches/ and the mirror folders from build/linux.
 #   series.sh [OUT]   writes into OUT (default: the repository top)
-# patches/   git format-patch of base..HEAD, with a cover letter taken
+# patches/   git format-patch of base..HEAD (full blob hashes, so the output
+#            does not depend on how many objects a clone has), with a cover letter taken
 #            from the branch description (git branch --edit-description)
 # mirrors    every file the series creates, under the folder for its
 #            part of the tree, plus an index naming the patch that adds it
@@ -30,7 +31,7 @@ write_patches() {
 	mkdir -p "$dir"
 	n=$(git rev-list --count base..HEAD)
 	[[ $n -gt 0 ]] || return 0
-	git format-patch -q --zero-commit --cover-letter \
+	git format-patch -q --zero-commit --full-index --cover-letter \
 		--cover-from-description=subject -o "$dir" base..HEAD
 	# git dates the cover letter "now"; the newest patch's date keeps
 	# the output stable across runs.
