@@ -403,14 +403,14 @@ static inline int install_fault_catcher(void)
 }
 
 /*
- * Read one 32-bit word; true if the read completed, false if it raised
- * SIGSEGV (described by last_fault).  The handler runs with the
+ * Read or write one 32-bit word; true if the access completed, false
+ * if it raised SIGSEGV (described by last_fault).  The handler runs with the
  * kernel's default PKRU and siglongjmp() skips sigreturn, so the rights
  * in force before the access are written back by hand.  A function that
  * calls sigsetjmp() is never inlined, so the jump always lands in this
  * function's own frame.
  */
-static bool probe_read(const uint32_t *addr, uint32_t *value)
+static bool probe_access(uint32_t *addr, uint32_t *value, bool write)
 {
 	fault_saved_pkru = cpu_has_ospke() ? rdpkru() : 0;
 	memset(&last_fault, 0, sizeof(last_fault));
@@ -421,28 +421,25 @@ static bool probe_read(const uint32_t *addr, uint32_t *value)
 	}
 	WRITE_ONCE(fault_armed, 1);
 	signal_fence();
-	*value = READ_ONCE(*addr);
+	if (write)
+		WRITE_ONCE(*addr, *value);
+	else
+		*value = READ_ONCE(*addr);
 	signal_fence();
 	WRITE_ONCE(fault_armed, 0);
 	return true;
 }
 
-/* Write one 32-bit word; same conventions as probe_read(). */
+/* Read one 32-bit word; see probe_access(). */
+static bool probe_read(const uint32_t *addr, uint32_t *value)
+{
+	return probe_access((uint32_t *)addr, value, false);
+}
+
+/* Write one 32-bit word; see probe_access(). */
 static bool probe_write(uint32_t *addr, uint32_t value)
 {
-	fault_saved_pkru = cpu_has_ospke() ? rdpkru() : 0;
-	memset(&last_fault, 0, sizeof(last_fault));
-	if (sigsetjmp(fault_jmp, 1)) {
-		if (cpu_has_ospke())
-			wrpkru(fault_saved_pkru);
-		return false;
-	}
-	WRITE_ONCE(fault_armed, 1);
-	signal_fence();
-	WRITE_ONCE(*addr, value);
-	signal_fence();
-	WRITE_ONCE(fault_armed, 0);
-	return true;
+	return probe_access(addr, &value, true);
 }
 
 /* ------------------------------------------------------------------ */
