@@ -5,7 +5,8 @@
 # OUTDIR gets console.log (kernel log), tap.log (test output) and
 # status (QEMU's exit code, 124 when the guest was killed as hung).
 # $QEMU_TIMEOUT (seconds, default 300), $QEMU_EXTRA (more options, e.g.
-# "-icount shift=0"), $QEMU_MEM (MiB, default 1024), $MPK_ARGS
+# "-icount shift=0"), $QEMU_MEM (MiB, default 1024), $KERNEL_ARGS (more
+# kernel command line, e.g. "nopku"), $MPK_ARGS
 # (run_kselftest.sh options) and $MPK_RUN (a command to run instead of
 # the kselftests, see guest-init) tune it.
 set -uo pipefail
@@ -19,6 +20,6 @@ timeout -k 5 "${QEMU_TIMEOUT:-300}" qemu-system-x86_64 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 mpk.args=\"${MPK_ARGS:-}\" mpk.run=\"${MPK_RUN:-}\"" \
+	-append "console=ttyS0 panic=-1 ${KERNEL_ARGS:-} mpk.args=\"${MPK_ARGS:-}\" mpk.run=\"${MPK_RUN:-}\"" \
 	${QEMU_EXTRA:-}
 echo $? > "$out/status"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Everything CI checks ('make test'): the series is in order, the three
 # kernels build, and the selftests (64- and 32-bit binaries) pass on a
-# CPU model with PKU and skip cleanly on one without.
+# CPU model with PKU and skip cleanly on one without, or with PKU
+# turned off by "nopku".
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,12 +16,16 @@ step kernel-nopkeys;  m kernel-nopkeys
 step kernel-i386;     m kernel-i386
 step initramfs;       m initramfs
 
+# selftests NAME CPU [KERNEL_ARGS]
 runs=()
-for cpu in max qemu64; do
-	step "selftests on -cpu $cpu"
-	run=build/runs/bzImage-$cpu
-	scripts/run-qemu.sh build/bzImage build/initramfs.cpio "$cpu" "$run"
+selftests() {
+	local run=build/runs/bzImage-$1
+	step "selftests on -cpu $2 ${3:-}"
+	KERNEL_ARGS=${3:-} scripts/run-qemu.sh build/bzImage build/initramfs.cpio "$2" "$run"
 	runs+=("$run")
-done
+}
+selftests max max
+selftests max-nopku max nopku
+selftests qemu64 qemu64
 step summary
 scripts/tap-summary.sh "${runs[@]}"
