@@ -22,8 +22,8 @@ CPU ?= $(or $(QEMU_CPU),max)
 X86_64 := $(C)/mpk.config $(C)/x86_64.config
 SERIES_CONFIG := $(X86_64) $(C)/kvm.config
 
-.PHONY: all run test deps tree series check-series kernel stock \
-	kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
+.PHONY: all run test deps tree series check-series check-bisect kernel \
+	stock kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
 
 all: kernel
 
@@ -45,6 +45,11 @@ series: tree
 
 check-series: tree
 	$(S)/check-series.sh
+
+# Every commit of the series builds (W=1) in every configuration and
+# boots.  Slow: not part of 'make test'.
+check-bisect: initramfs
+	$(S)/check-bisect.sh
 
 # Kernel images are rebuilt every time make is asked for them: Kbuild
 # knows what changed in the tree, make does not.

@@ -67,6 +67,9 @@ static int pkru_default_handler(const struct ctl_table *table, int write,
 	if (err || !write)
 		return err;
 
+	/* proc_dostring() drops what does not fit: refuse, don't misparse. */
+	if (strnlen(str, sizeof(str)) == sizeof(str) - 1)
+		return -EINVAL;
 	if (kstrtou32(strim(str), 0, &pkru))
 		return -EINVAL;
 	if (pkru & PKRU_KEY_BITS(0))

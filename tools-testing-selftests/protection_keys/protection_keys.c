@@ -6,8 +6,9 @@
  * pkey_alloc(), pkey_free() and pkey_mprotect() system calls, the
  * per-thread PKRU register, protection-key faults and their siginfo,
  * kernel accesses made on the process's behalf, mprotect()/mremap()
- * interplay, execute-only memory, signal delivery and sigreturn,
- * ptrace access to PKRU and PKRU across context switches.
+ * interplay, execute-only memory, signal delivery and sigreturn, the
+ * default PKRU sysctl, ptrace access to PKRU and PKRU across context
+ * switches.
  *
  * Tests needing PKU skip when the kernel has no pkey system calls or
  * the CPU/kernel has not enabled PKU (CPUID OSPKE clear); the "nopku_"
@@ -695,6 +696,7 @@ TEST(fork_child_inherits_allocations)
 struct exec_request {
 	const char *what;
 	int key;
+	uint32_t pkru;		/* what the new image must start with */
 };
 
 /* Re-execute this binary; main() then runs exec_check_main(). */
@@ -706,7 +708,7 @@ static int child_exec_self(void *arg)
 			       key_arg, pkru_arg, NULL };
 
 	snprintf(key_arg, sizeof(key_arg), "%d", req->key);
-	snprintf(pkru_arg, sizeof(pkru_arg), "0x%x", startup_pkru);
+	snprintf(pkru_arg, sizeof(pkru_arg), "0x%x", req->pkru);
 	/* Open every key: a reset to the default is then visible. */
 	wrpkru(0);
 	execv("/proc/self/exe", argv);
@@ -747,7 +749,10 @@ static int exec_check_main(int argc, char **argv)
 
 TEST(exec_resets_pkru_to_default)
 {
-	struct exec_request req = { .what = EXEC_CHECK_PKRU };
+	struct exec_request req = {
+		.what = EXEC_CHECK_PKRU,
+		.pkru = startup_pkru,
+	};
 	int ret;
 
 	if (!require_pku(_metadata))
@@ -2232,6 +2237,187 @@ TEST(handler_runs_on_access_disabled_altstack)
 	EXPECT_LT(READ_ONCE(altstack_seen_frame), (uintptr_t)stack + ALTSTACK_SIZE);
 	EXPECT_EQ(READ_ONCE(altstack_handler_pkru), READ_ONCE(altstack_seen_pkru));
 	EXPECT_EQ(before, rdpkru());
+}
+
+/* ==================================================================== */
+/* The administrator's default PKRU: /proc/sys/vm/pkru_default          */
+/* ==================================================================== */
+
+#define PKRU_DEFAULT_SYSCTL	"/proc/sys/vm/pkru_default"
+
+/* 0, or the errno of writing @text to the sysctl in one write(). */
+static int write_pkru_default(const char *text)
+{
+	ssize_t len = strlen(text), ret;
+	int fd, err = 0;
+
+	fd = open(PKRU_DEFAULT_SYSCTL, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	ret = write(fd, text, len);
+	if (ret < 0)
+		err = errno;
+	else if (ret != len)
+		err = EIO;
+	close(fd);
+	return err;
+}
+
+static bool read_pkru_default(uint32_t *pkru)
+{
+	FILE *f = fopen(PKRU_DEFAULT_SYSCTL, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fscanf(f, "%x", pkru) == 1;
+	fclose(f);
+	return ok;
+}
+
+/* Unlike the stock default: key 1 write-disabled, not access-disabled. */
+static uint32_t other_default_pkru(void)
+{
+	return pkru_with_rights(LINUX_DEFAULT_PKRU, 1, PKEY_DISABLE_WRITE);
+}
+
+/* The sysctl's value is put back after every test. */
+FIXTURE(pkru_default) {
+	uint32_t saved;
+	bool have_saved;
+};
+
+FIXTURE_SETUP(pkru_default)
+{
+	if (!require_pku(_metadata))
+		return;
+	if (access(PKRU_DEFAULT_SYSCTL, F_OK))
+		SKIP(return, "no %s (a kernel with debugfs init_pkru?)",
+		     PKRU_DEFAULT_SYSCTL);
+	if (geteuid())
+		SKIP(return, "changing %s needs root", PKRU_DEFAULT_SYSCTL);
+	ASSERT_TRUE(read_pkru_default(&self->saved));
+	self->have_saved = true;
+}
+
+FIXTURE_TEARDOWN(pkru_default)
+{
+	char text[16];
+
+	if (!self->have_saved)
+		return;
+	snprintf(text, sizeof(text), "0x%x", self->saved);
+	EXPECT_EQ(0, write_pkru_default(text));
+}
+
+TEST_F(pkru_default, reads_startup_pkru)
+{
+	EXPECT_EQ(startup_pkru, self->saved);
+}
+
+TEST_F(pkru_default, write_hex_and_decimal)
+{
+	char text[16];
+	uint32_t now;
+
+	snprintf(text, sizeof(text), "0x%x\n", other_default_pkru());
+	ASSERT_EQ(0, write_pkru_default(text));
+	ASSERT_TRUE(read_pkru_default(&now));
+	EXPECT_EQ(other_default_pkru(), now);
+
+	snprintf(text, sizeof(text), "%u", LINUX_DEFAULT_PKRU);
+	ASSERT_EQ(0, write_pkru_default(text));
+	ASSERT_TRUE(read_pkru_default(&now));
+	EXPECT_EQ(LINUX_DEFAULT_PKRU, now);
+}
+
+TEST_F(pkru_default, exec_starts_with_new_default)
+{
+	struct exec_request req = {
+		.what = EXEC_CHECK_PKRU,
+		.pkru = other_default_pkru(),
+	};
+	char text[16];
+	int ret;
+
+	snprintf(text, sizeof(text), "0x%x", req.pkru);
+	ASSERT_EQ(0, write_pkru_default(text));
+	ret = run_in_child(child_exec_self, &req);
+	EXPECT_EQ(CHILD_OK, ret) TH_LOG("exec'd image: %s", child_result_name(ret));
+}
+
+TEST_F(pkru_default, signal_handler_starts_with_new_default)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "0x%x", other_default_pkru());
+	ASSERT_EQ(0, write_pkru_default(text));
+	ASSERT_EQ(0, install_handler(SIGUSR1, pkru_signal_handler, 0));
+	wrpkru(0);
+	raise(SIGUSR1);
+	ASSERT_EQ(1, READ_ONCE(sig_count));
+	EXPECT_EQ(other_default_pkru(), READ_ONCE(sig_entry_pkru));
+}
+
+/* The new default is for new programs: running threads keep their PKRU. */
+TEST_F(pkru_default, running_thread_keeps_its_pkru)
+{
+	uint32_t before = interrupted_pkru();
+	char text[16];
+
+	wrpkru(before);
+	snprintf(text, sizeof(text), "0x%x", other_default_pkru());
+	ASSERT_EQ(0, write_pkru_default(text));
+	EXPECT_EQ(before, rdpkru());
+}
+
+/* Key 0 tags all ordinary memory: a default restricting it is refused. */
+TEST_F(pkru_default, restricting_key0_einval)
+{
+	static const uint32_t key0_rights[] = {
+		PKEY_DISABLE_ACCESS, PKEY_DISABLE_WRITE,
+		PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE,
+	};
+	char text[16];
+	uint32_t now;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(key0_rights); i++) {
+		snprintf(text, sizeof(text), "0x%x",
+			 pkru_with_rights(self->saved, DEFAULT_PKEY, key0_rights[i]));
+		EXPECT_EQ(EINVAL, write_pkru_default(text)) TH_LOG("wrote %s", text);
+	}
+	ASSERT_TRUE(read_pkru_default(&now));
+	EXPECT_EQ(self->saved, now);
+}
+
+/*
+ * Not one 32-bit number: words, trailing junk, negative, too large, and
+ * a valid number too long for the kernel's buffer, which must not be
+ * parsed from its truncated beginning.
+ */
+TEST_F(pkru_default, not_a_number_einval)
+{
+	static const char *const bad[] = {
+		"\n", "pkru", "0x5555555g", "-4", "0x100000000",
+		"0x000000000000000000000000055555554",
+	};
+	uint32_t now;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(EINVAL, write_pkru_default(bad[i]))
+			TH_LOG("bad input #%zu", i);
+	ASSERT_TRUE(read_pkru_default(&now));
+	EXPECT_EQ(self->saved, now);
+}
+
+TEST(nopku_no_pkru_default_sysctl)
+{
+	if (!require_no_pku(_metadata))
+		return;
+	EXPECT_NE(0, access(PKRU_DEFAULT_SYSCTL, F_OK));
+	EXPECT_EQ(ENOENT, errno);
 }
 
 /* ==================================================================== */

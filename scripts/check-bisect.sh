@@ -1,0 +1,126 @@
+#!/bin/bash
+# Is the series bisectable?  Build the base and then every commit of
+# build/linux's series in each kernel configuration with W=1, boot the
+# x86_64 image of each commit with the selftests, and print one line per
+# commit: built or not, warnings it added (compared with the commit
+# before it), booted with a clean kernel log or not.
+#   check-bisect.sh [CONFIG...]      CONFIG: series nopkeys i386 (default all)
+# Not part of 'make test': from cold this is several kernel builds per
+# commit.  Logs and warning lists go to build/bisect/.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/common.sh"
+tree=$BUILD/linux out=$BUILD/bisect
+src=$out/src
+c=$top/configs
+
+declare -A arch=([series]=x86_64 [nopkeys]=x86_64 [i386]=i386)
+declare -A fragments=(
+	[series]="$c/mpk.config $c/x86_64.config $c/kvm.config"
+	[nopkeys]="$c/mpk.config $c/x86_64.config $c/nopkeys.config"
+	[i386]="$c/mpk.config $c/i386.config"
+)
+configs=("$@")
+((${#configs[@]})) || configs=(series nopkeys i386)
+
+[[ -f $BUILD/initramfs.cpio ]] || die "run 'make initramfs' first"
+mkdir -p "$out/logs"
+[[ -d $src ]] || git -C "$tree" worktree add -q --detach "$src" base
+
+# The warnings of a build log, without line numbers, so that a patch
+# that moves code does not count as adding the warnings below it.
+warnings_of() {
+	grep -E ': warning: ' "$1" | sed -E 's/:[0-9]+(:[0-9]+)?:/:/' | sort -u || true
+}
+
+# A commit that changes nothing the kernel build reads (documentation,
+# MAINTAINERS, selftests) need not be built again.
+kernel_unchanged() {
+	[[ $1 != base ]] && ! git -C "$src" diff --name-only "$1^" "$1" |
+		grep -Ev '^(Documentation/|MAINTAINERS$|tools/)' -q
+}
+
+# Before the series adds its Kconfig option, every configuration is a
+# configuration without protection keys: "nopkeys" is then "series".
+has_pkeys_option() {
+	grep -q '^config X86_INTEL_MEMORY_PROTECTION_KEYS$' "$src/arch/x86/Kconfig"
+}
+
+# The warnings a build of N in CONFIG is compared with: the last build in
+# the same configuration, except for "nopkeys", which is compared with
+# "series" at the same commit (what turning the option off adds).
+declare -A last_warnings
+baseline_of() {
+	local n=$1 cfg=$2
+	if [[ $cfg == nopkeys && -f $out/logs/$n-series.warnings ]]; then
+		echo "$out/logs/$n-series.warnings"
+	else
+		echo "${last_warnings[$cfg]:-/dev/null}"
+	fi
+}
+
+# build N CONFIG: "ok", "ok +K" (K new warnings) or "FAILED"
+build() {
+	local n=$1 cfg=$2 log=$out/logs/$1-$2
+	# shellcheck disable=SC2086
+	if ! KMAKEFLAGS="W=1" "$top/scripts/build-kernel.sh" "$src" \
+		"$out/obj-$cfg" "${arch[$cfg]}" "$out/$cfg-bzImage" \
+		${fragments[$cfg]} > "$log.log" 2>&1; then
+		echo FAILED
+		return
+	fi
+	warnings_of "$log.log" > "$log.warnings"
+	if [[ $n == 0 ]]; then
+		echo ok
+		return
+	fi
+	comm -13 "$(baseline_of "$n" "$cfg")" "$log.warnings" > "$log.new"
+	if [[ -s $log.new ]]; then
+		echo "ok +$(wc -l < "$log.new")"
+	else
+		echo ok
+	fi
+}
+
+# boot N: the x86_64 image of commit N comes up, runs the selftests (their
+# results before the syscalls exist do not matter) and powers off with
+# a clean kernel log.
+boot() {
+	local run=$out/runs/$1
+	"$top/scripts/run-qemu.sh" "$out/series-bzImage" "$BUILD/initramfs.cpio" max "$run"
+	if "$top/scripts/tap-summary.sh" "$run" 2>/dev/null |
+		grep -Eq '^not ok - .*: (guest|kernel log)'; then
+		echo FAILED
+	else
+		echo ok
+	fi
+}
+
+n=0 bad=0
+printf '%-3s %-62s' '#' 'commit'
+printf ' %-10s' "${configs[@]}" boot
+echo
+for commit in base $(git -C "$tree" rev-list --reverse base..mpk); do
+	git -C "$src" checkout -q --detach "$commit"
+	line=$(printf '%-3s %-62.62s' "$n" "$(git -C "$src" log -1 --format=%s)")
+	booted=-
+	for cfg in "${configs[@]}"; do
+		if kernel_unchanged "$commit"; then
+			result=same
+		elif [[ $cfg == nopkeys ]] && ! has_pkeys_option; then
+			result=no-option
+		else
+			result=$(build "$n" "$cfg")
+			last_warnings[$cfg]=$out/logs/$n-$cfg.warnings
+		fi
+		[[ $result == ok || $result == same || $result == no-option ]] || bad=1
+		line+=$(printf ' %-10s' "$result")
+		[[ $cfg == series && $result == ok* ]] && booted=$(boot "$n")
+	done
+	[[ $booted == ok || $booted == - ]] || bad=1
+	line+=" $booted"
+	echo "$line"
+	n=$((n + 1))
+done
+echo "new warnings: $out/logs/*.new; build logs: $out/logs/*.log"
+exit $bad
