@@ -23,7 +23,8 @@ X86_64 := $(C)/mpk.config $(C)/x86_64.config
 SERIES_CONFIG := $(X86_64) $(C)/kvm.config
 
 .PHONY: all run test deps tree series check-series check-bisect kernel \
-	stock kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
+	stock kernel-nopkeys kernel-i386 kernel-suspend initramfs selftest \
+	check-resume clean FORCE
 
 all: kernel
 
@@ -71,6 +72,11 @@ $(B)/i386-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ \
 		$(C)/mpk.config $(C)/i386.config
 
+kernel-suspend: $(B)/suspend-bzImage
+$(B)/suspend-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/suspend) x86_64 $@ \
+		$(X86_64) $(C)/suspend.config
+
 # The selftests come from the series tree and run on any kernel image.
 initramfs: $(B)/initramfs.cpio
 $(B)/initramfs.cpio: $(B)/bzImage FORCE
@@ -83,6 +89,10 @@ $(B)/initramfs.cpio: $(B)/bzImage FORCE
 selftest: $(B)/initramfs.cpio
 	$(S)/run-qemu.sh $(KERNEL) $< $(CPU) $(B)/runs/$(notdir $(KERNEL))-$(CPU)
 	$(S)/tap-summary.sh $(B)/runs/$(notdir $(KERNEL))-$(CPU)
+
+# PKRU survives suspend to RAM and resume.
+check-resume: $(B)/suspend-bzImage $(B)/initramfs.cpio
+	$(S)/check-resume.sh $^
 
 clean:
 	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio
