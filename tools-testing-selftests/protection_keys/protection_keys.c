@@ -7,8 +7,8 @@
  * per-thread PKRU register, protection-key faults and their siginfo,
  * kernel accesses made on the process's behalf, mprotect()/mremap()
  * interplay, execute-only memory, signal delivery and sigreturn, the
- * default PKRU sysctl, ptrace access to PKRU and PKRU across context
- * switches.
+ * default PKRU sysctl, PKRU across suspend to RAM (opt-in), ptrace
+ * access to PKRU and PKRU across context switches.
  *
  * Tests needing PKU skip when the kernel has no pkey system calls or
  * the CPU/kernel has not enabled PKU (CPUID OSPKE clear); the "nopku_"
@@ -2418,6 +2418,59 @@ TEST(nopku_no_pkru_default_sysctl)
 		return;
 	EXPECT_NE(0, access(PKRU_DEFAULT_SYSCTL, F_OK));
 	EXPECT_EQ(ENOENT, errno);
+}
+
+/* ==================================================================== */
+/* PKRU across suspend to RAM                                           */
+/* ==================================================================== */
+
+/*
+ * Opt-in, since it puts the machine to sleep for a few seconds: needs
+ * root, suspend to RAM and an RTC alarm that wakes the machine up.
+ */
+#define SUSPEND_TEST_ENV	"PKEYS_TEST_SUSPEND"
+#define POWER_STATE_PATH	"/sys/power/state"
+#define RTC_WAKEALARM_PATH	"/sys/class/rtc/rtc0/wakealarm"
+#define SUSPEND_SECS		3
+
+static bool write_file(const char *path, const char *text)
+{
+	ssize_t len = strlen(text);
+	bool ok;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	ok = write(fd, text, len) == len;
+	return !close(fd) && ok;
+}
+
+/*
+ * The CPU comes back from S3 with its registers reset.  The task that
+ * wrote "mem" returns from that write() without necessarily being
+ * switched out and in again, so the kernel has to reload its PKRU (and
+ * XCR0 must include PKRU again before any XRSTOR of the task's state).
+ */
+TEST(pkru_survives_suspend_to_ram)
+{
+	uint32_t pkru = interrupted_pkru();
+	char alarm[16];
+
+	if (!require_pku(_metadata))
+		return;
+	if (!getenv(SUSPEND_TEST_ENV))
+		SKIP(return, "suspends the machine: set %s=1 to run it",
+		     SUSPEND_TEST_ENV);
+	snprintf(alarm, sizeof(alarm), "+%d", SUSPEND_SECS);
+	/* Writing "0" first clears an alarm left from an earlier run. */
+	ASSERT_TRUE(write_file(RTC_WAKEALARM_PATH, "0"));
+	ASSERT_TRUE(write_file(RTC_WAKEALARM_PATH, alarm));
+
+	wrpkru(pkru);
+	ASSERT_TRUE(write_file(POWER_STATE_PATH, "mem"))
+		TH_LOG("suspend failed: %s", strerror(errno));
+	EXPECT_EQ(pkru, rdpkru());
 }
 
 /* ==================================================================== */
