@@ -3,17 +3,24 @@
  * Part 1 of the benchmarks: what revoking and then restoring write
  * access to a region costs, by a PKRU write, by mprotect() and by
  * pkey_mprotect(), for regions of 4 KiB to 1 GiB; by one thread alone,
- * and while three more threads read the region.  Times are the
- * toggling thread's CPU time, as it shares two CPUs with the readers.
- * Prints one
+ * or (--readers) while three more threads read the region.  Times are
+ * the toggling thread's CPU time, as it shares two CPUs with the
+ * readers.  Prints one
  * "toggle_<size>[_4threads].<method> <ns per revoke+restore>" line
  * per figure.
+ *
+ * Do not run --readers under QEMU -icount: QEMU then runs the vCPUs in
+ * turns, and a TLB shootdown waits for the other vCPU's turn, which can
+ * take guest seconds; the figures would measure QEMU, not the kernel.
  */
+#define _GNU_SOURCE
 #include "bench.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define PAGE_SIZE	4096ul
@@ -22,6 +29,11 @@
 #define GIB		(1024 * MIB)
 /* With the toggling thread, four threads touch the region. */
 #define READER_THREADS	3
+/* The toggling thread runs on the first CPU; readers take turns on the
+ * second and the first, so the second CPU always has one to interrupt
+ * for a TLB shootdown. */
+#define TOGGLER_CPU	0
+#define NR_CPUS_USED	2
 /* The smoke check measures only the smallest regions. */
 #define SMOKE_SIZES	2
 
@@ -49,6 +61,7 @@ struct region {
 struct readers {
 	pthread_t threads[READER_THREADS];
 	struct region *region;
+	atomic_int started;
 	atomic_bool stop;
 };
 
@@ -118,6 +131,7 @@ static void *read_until_stopped(void *arg)
 	unsigned long len = rd->region->len;
 	unsigned long off = 0;
 
+	atomic_fetch_add(&rd->started, 1);
 	while (!atomic_load_explicit(&rd->stop, memory_order_relaxed)) {
 		(void)p[off];
 		off = (off + PAGE_SIZE) % len;
@@ -125,13 +139,29 @@ static void *read_until_stopped(void *arg)
 	return NULL;
 }
 
+static void pin_to_cpu(pthread_t thread, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(thread, sizeof(set), &set))
+		die("pthread_setaffinity_np");
+}
+
+/* Timing starts only once every reader has run on its CPU. */
 static void start_readers(struct readers *rd, struct region *r)
 {
 	rd->region = r;
+	atomic_store(&rd->started, 0);
 	atomic_store(&rd->stop, false);
-	for (int i = 0; i < READER_THREADS; i++)
+	for (int i = 0; i < READER_THREADS; i++) {
 		if (pthread_create(&rd->threads[i], NULL, read_until_stopped, rd))
 			die("pthread_create");
+		pin_to_cpu(rd->threads[i], (TOGGLER_CPU + 1 + i) % NR_CPUS_USED);
+	}
+	while (atomic_load(&rd->started) < READER_THREADS)
+		sched_yield();
 }
 
 static void stop_readers(struct readers *rd)
@@ -161,7 +191,7 @@ static void measure_methods(struct region *r, const char *prefix,
 }
 
 static void measure_size(const struct region_size *size, int pkey,
-			 const struct budget *b)
+			 bool with_readers, const struct budget *b)
 {
 	struct region r;
 	struct readers rd;
@@ -171,21 +201,23 @@ static void measure_size(const struct region_size *size, int pkey,
 	r.pkru_writable = read_pkru();
 	r.pkru_read_only = pkru_with_write_disabled(r.pkru_writable, pkey);
 
-	snprintf(prefix, sizeof(prefix), "toggle_%s", size->name);
-	measure_methods(&r, prefix, b);
-
-	start_readers(&rd, &r);
-	snprintf(prefix, sizeof(prefix), "toggle_%s_%dthreads", size->name,
-		 READER_THREADS + 1);
-	measure_methods(&r, prefix, b);
-	stop_readers(&rd);
-
+	if (with_readers) {
+		start_readers(&rd, &r);
+		snprintf(prefix, sizeof(prefix), "toggle_%s_%dthreads",
+			 size->name, READER_THREADS + 1);
+		measure_methods(&r, prefix, b);
+		stop_readers(&rd);
+	} else {
+		snprintf(prefix, sizeof(prefix), "toggle_%s", size->name);
+		measure_methods(&r, prefix, b);
+	}
 	munmap(r.addr, r.len);
 }
 
 int main(int argc, char **argv)
 {
 	bool smoke = parse_smoke(argc, argv);
+	bool with_readers = argc > 2 && strcmp(argv[2], "--readers") == 0;
 	const struct budget *b = smoke ? &smoke_budget : &full_budget;
 	size_t nr_sizes = smoke ? SMOKE_SIZES : sizeof(sizes) / sizeof(sizes[0]);
 	int pkey;
@@ -194,10 +226,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "toggle: the CPU or kernel has no protection keys\n");
 		return 1;
 	}
+	pin_to_cpu(pthread_self(), TOGGLER_CPU);
 	pkey = sys_pkey_alloc(0, 0);
 	if (pkey < 0)
 		die("pkey_alloc");
 	for (size_t i = 0; i < nr_sizes; i++)
-		measure_size(&sizes[i], pkey, b);
+		measure_size(&sizes[i], pkey, with_readers, b);
 	return 0;
 }

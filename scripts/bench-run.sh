@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boot one kernel with the benchmark guest and check that every
 # program ran to its end.  The figures are left in OUTDIR/tap.log.
-#   bench-run.sh KERNEL INITRD OUTDIR icount|no-icount --full|--smoke PROGRAM...
+#   bench-run.sh KERNEL INITRD OUTDIR icount|no-icount --full|--smoke PROGRAM[:OPTION]...
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=$1 initrd=$2 out=$3 clock=$4 mode=$5
