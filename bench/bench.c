@@ -20,8 +20,6 @@
 #define CPUID_LEAF_EXT_FEATURES	7
 #define CPUID_ECX_OSPKE		(1u << 4)
 
-#define MAX_ROUNDS		64
-
 static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -60,25 +58,21 @@ static long iters_for_one_round(batch_fn batch, void *ctx, uint64_t round_ns)
 	return iters;
 }
 
-static int compare_doubles(const void *a, const void *b)
+/* Timer interrupts, the scheduler and the host only ever add time to a
+ * round: the fastest round is the operation's own cost, and under
+ * -icount it repeats from run to run. */
+double min_ns_per_op(batch_fn batch, void *ctx, const struct budget *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median resists the odd round that a timer interrupt or the
- * host's scheduler made longer. */
-double median_ns_per_op(batch_fn batch, void *ctx, const struct budget *b)
-{
-	double per_op[MAX_ROUNDS];
-	int rounds = b->rounds < MAX_ROUNDS ? b->rounds : MAX_ROUNDS;
 	long iters = iters_for_one_round(batch, ctx, b->round_ns);
+	double best = (double)batch(ctx, iters) / iters;
 
-	for (int i = 0; i < rounds; i++)
-		per_op[i] = (double)batch(ctx, iters) / iters;
-	qsort(per_op, rounds, sizeof(per_op[0]), compare_doubles);
-	return per_op[rounds / 2];
+	for (int i = 1; i < b->rounds; i++) {
+		double per_op = (double)batch(ctx, iters) / iters;
+
+		if (per_op < best)
+			best = per_op;
+	}
+	return best;
 }
 
 /* One "metric value" line per figure: the host script parses these. */

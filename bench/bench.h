@@ -13,7 +13,7 @@
 
 /* How hard to measure: a full run or the 'make test' smoke check. */
 struct budget {
-	int rounds;		/* timed rounds; the median is reported */
+	int rounds;		/* timed rounds; the fastest is reported */
 	uint64_t round_ns;	/* a round runs at least this long */
 };
 
@@ -22,7 +22,7 @@ typedef uint64_t (*batch_fn)(void *ctx, long iters);
 
 uint64_t now_ns(void);
 uint64_t thread_cpu_ns(void);
-double median_ns_per_op(batch_fn batch, void *ctx, const struct budget *b);
+double min_ns_per_op(batch_fn batch, void *ctx, const struct budget *b);
 void report(const char *metric, double ns);
 bool parse_smoke(int argc, char **argv);
 void die(const char *what);

@@ -135,7 +135,7 @@ static void measure_ping_pong(const char *metric, bool as_process,
 	};
 
 	start_peer(&pp, as_process);
-	report(metric, median_ns_per_op(round_trips, &pp, b));
+	report(metric, min_ns_per_op(round_trips, &pp, b));
 	stop_peer(&pp, as_process);
 }
 
@@ -162,7 +162,7 @@ static void measure_signal(const char *metric, const struct budget *b)
 
 	if (sigaction(SIGUSR1, &sa, NULL))
 		die("sigaction");
-	report(metric, median_ns_per_op(signal_round_trips, NULL, b));
+	report(metric, min_ns_per_op(signal_round_trips, NULL, b));
 }
 
 static char *map_pages(long pages)
@@ -255,8 +255,8 @@ static void measure_mprotect(int pkey, const struct budget *b)
 	struct one_page pg = { .addr = map_pages(1), .pkey = pkey };
 
 	pg.addr[0] = 1;
-	report("mprotect_page", median_ns_per_op(mprotect_one_page, &pg, b));
-	report("pkey_mprotect_page", median_ns_per_op(pkey_mprotect_one_page, &pg, b));
+	report("mprotect_page", min_ns_per_op(mprotect_one_page, &pg, b));
+	report("pkey_mprotect_page", min_ns_per_op(pkey_mprotect_one_page, &pg, b));
 	munmap(pg.addr, PAGE_SIZE);
 }
 
@@ -295,9 +295,9 @@ int main(int argc, char **argv)
 	measure_ping_pong("ctxsw_processes", true, false, pkey, b);
 	measure_ping_pong("ctxsw_processes_pkru_differs", true, true, pkey, b);
 	measure_signal("signal_round_trip_pkey_allocated", b);
-	report("minor_fault", median_ns_per_op(first_touch_faults, NULL, b));
-	report("fork_exit_wait", median_ns_per_op(fork_exit_wait, NULL, b));
+	report("minor_fault", min_ns_per_op(first_touch_faults, NULL, b));
+	report("fork_exit_wait", min_ns_per_op(fork_exit_wait, NULL, b));
 	measure_mprotect(pkey, b);
-	report("pkey_alloc_free", median_ns_per_op(pkey_alloc_free, NULL, b));
+	report("pkey_alloc_free", min_ns_per_op(pkey_alloc_free, NULL, b));
 	return 0;
 }

@@ -105,7 +105,7 @@ def markdown(icount, noicount, thp):
         "",
         "Made by `make bench` (scripts/bench.sh): the series kernel (`build/bzImage`)",
         "and stock Debian 6.12 (`build/stock-bzImage`, same config) in QEMU TCG, 2 vCPUs,",
-        "`-cpu max`.  Figures are medians of repeated rounds, in ns of the guest clock.",
+        "`-cpu max`.  Figures are the fastest of repeated rounds, in ns of the guest clock.",
         "Under `-icount shift=0` the guest clock advances 1 ns per guest instruction,",
         "so those figures are instruction counts and repeat on a busy host.",
         "",
