@@ -86,7 +86,7 @@ def kernel_cost_table(costs):
     for metric, (what, unit) in KERNEL_COSTS.items():
         c = costs[metric]
         rows.append(f"| `{metric}` | {what} | {unit} | {c['series']:.0f} | {c['stock']:.0f} "
-                    f"| {c['series'] / c['stock']:.2f} |")
+                    f"| {c['series'] / c['stock']:.3f} |")
     return rows
 
 
