@@ -10,6 +10,8 @@
 #define PKRU_BITS_PER_KEY	2
 #define PKRU_WD_BIT		0x2u
 #define NSEC_PER_SEC		1000000000ull
+/* x86 base pages: what mprotect() walks and a minor fault maps. */
+#define PAGE_SIZE		4096ul
 
 /* How hard to measure: a full run or the 'make test' smoke check. */
 struct budget {

@@ -19,7 +19,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#define PAGE_SIZE		4096ul
 /* First touches are timed in mappings of this many pages, so that the
  * untimed mmap()/munmap() around them stay few. */
 #define FAULT_CHUNK_PAGES	256l

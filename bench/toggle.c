@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define PAGE_SIZE	4096ul
 #define KIB		1024ul
 #define MIB		(1024 * KIB)
 #define GIB		(1024 * MIB)

@@ -2,6 +2,7 @@
 # Boot one kernel with the benchmark guest and check that every
 # program ran to its end.  The figures are left in OUTDIR/tap.log.
 #   bench-run.sh KERNEL INITRD OUTDIR icount|no-icount --full|--smoke PROGRAM[:OPTION]...
+# $BENCH_TIMEOUT (seconds, default 1800) kills a hung guest.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 kernel=$1 initrd=$2 out=$3 clock=$4 mode=$5
