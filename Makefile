@@ -94,6 +94,15 @@ selftest: $(B)/initramfs.cpio
 check-resume: $(B)/suspend-bzImage $(B)/initramfs.cpio
 	$(S)/check-resume.sh $^
 
+# Benchmarks, see bench/README.md: 'make bench' writes bench/results/;
+# 'make bench-smoke' (part of 'make test') runs each program briefly.
+.PHONY: bench bench-smoke
+bench: deps $(B)/bzImage $(B)/stock-bzImage
+	$(S)/bench.sh
+
+bench-smoke:
+	$(S)/bench-smoke.sh
+
 clean:
 	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio
 

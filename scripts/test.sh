@@ -15,6 +15,7 @@ step kernel;          m kernel
 step kernel-nopkeys;  m kernel-nopkeys
 step kernel-i386;     m kernel-i386
 step initramfs;       m initramfs
+step bench-smoke;     m bench-smoke
 
 # selftests NAME CPU [KERNEL_ARGS]
 runs=()

@@ -1,0 +1,12 @@
+#!/bin/bash
+# The benchmark guest: busybox and the programs under /opt/bench, no
+# kselftests.
+#   bench-initramfs.sh OUT
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+work=$(dirname "$out")
+
+"$top/scripts/bench-build.sh" "$work/bench"
+mkdir -p "$work/no-kselftests"
+"$top/scripts/mkinitramfs.sh" "$work/no-kselftests" "$out" "$work/bench"
