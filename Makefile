@@ -24,6 +24,7 @@ SERIES_CONFIG := $(X86_64) $(C)/kvm.config
 
 .PHONY: all run test deps tree series check-series kernel stock \
 	kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
+.PHONY: kernel-debug
 
 all: kernel
 
@@ -65,6 +66,12 @@ kernel-i386: $(B)/i386-bzImage
 $(B)/i386-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ \
 		$(C)/mpk.config $(C)/i386.config
+
+# The series config plus the debug checkers of configs/debug.config.
+kernel-debug: $(B)/debug-bzImage
+$(B)/debug-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/debug) x86_64 $@ \
+		$(SERIES_CONFIG) $(C)/debug.config
 
 # The selftests come from the series tree and run on any kernel image.
 initramfs: $(B)/initramfs.cpio
