@@ -24,7 +24,7 @@ SERIES_CONFIG := $(X86_64) $(C)/kvm.config
 
 .PHONY: all run test deps tree series check-series kernel stock \
 	kernel-nopkeys kernel-i386 initramfs selftest clean FORCE
-.PHONY: kernel-debug
+.PHONY: kernel-debug stress
 
 all: kernel
 
@@ -72,6 +72,12 @@ kernel-debug: $(B)/debug-bzImage
 $(B)/debug-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/debug) x86_64 $@ \
 		$(SERIES_CONFIG) $(C)/debug.config
+
+# Robustness run on the debug kernel: kselftests, trinity, stress-ng,
+# pkey_stress, kmemleak (scripts/stress.sh); figures go to README.md.
+stress: deps
+	$(S)/stress.sh long
+	$(S)/tap-summary.sh $(B)/runs/stress-long
 
 # The selftests come from the series tree and run on any kernel image.
 initramfs: $(B)/initramfs.cpio

@@ -22,5 +22,8 @@ for cpu in max qemu64; do
 	scripts/run-qemu.sh build/bzImage build/initramfs.cpio "$cpu" "$run"
 	runs+=("$run")
 done
+step "stress, short, on the debug kernel"
+scripts/stress.sh short
+runs+=(build/runs/stress-short)
 step summary
 scripts/tap-summary.sh "${runs[@]}"
