@@ -58,19 +58,29 @@ pkey_call_counts() {
 		"$run/tap.txt" | paste -sd, - | sed 's/,/, /g'
 }
 
+# The kernel's reports, one line each without the timestamp.
+report_lines() {
+	tr -d '\r' < "$run/console.log" | grep -E "$report_start" |
+		sed 's/^\[[ 0-9.]*\] //; s/CPU: [0-9]* PID: [0-9]* //' | sort | uniq -c |
+		awk '{ $1 = $1 "x"; print }' | paste -sd';' - | sed 's/;/; /g'
+}
+
 write_figures() {
-	local reports failed
+	local reports failed leaks
 	reports=$(tr -d '\r' < "$run/console.log" | grep -cE "$report_start" || true)
 	failed=$(grep -cE '^(# )?not ok' "$run/tap.txt" || true)
+	leaks=$(sed -n 's/^# .*kmemleak: \([0-9]*\) unreferenced objects/\1/p' "$run/tap.txt")
 	cat <<-FIGURES
 	| figure | \`make stress\` ($mode) |
 	|---|---|
+	| settings | STRESS_CALLS=$calls per bit width, STRESS_SECS=$secs, $(date -u +%F) |
 	| trinity, 64-bit | $(trinity_figure 64) ($(pkey_call_counts 64)) |
 	| trinity, 32-bit | $(trinity_figure 32) ($(pkey_call_counts 32)) |
 	| stress-ng --pkey, pkey_stress_64, pkey_stress_32 | $secs s each |
 	| pkey_stress invariant checks | $(sum_checks) |
 	| guest run, boot to power-off | $elapsed s |
-	| kernel reports found | $reports |
+	| kernel reports found | $reports$(report_lines | sed 's/^./: &/') |
+	| kmemleak unreferenced objects | ${leaks:-not scanned} |
 	| TAP results not ok | $failed |
 	FIGURES
 }
