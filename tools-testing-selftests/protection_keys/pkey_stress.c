@@ -432,7 +432,8 @@ static void *key_thread(void *arg)
 static void touch_shared(struct key_worker *w)
 {
 	uint32_t *word = probe_word(shared + (next_random(&w->rng) % SHARED_PAGES) * page);
-	uint32_t value;
+	/* Written back as read; 0 when the read faulted. */
+	uint32_t value = 0;
 
 	if (!probe_read(word, &value))
 		count(&nr_faults);
