@@ -23,8 +23,8 @@ X86_64 := $(C)/mpk.config $(C)/x86_64.config
 SERIES_CONFIG := $(X86_64) $(C)/kvm.config
 
 .PHONY: all run test deps tree series check-series check-bisect kernel \
-	stock kernel-nopkeys kernel-i386 kernel-suspend initramfs selftest \
-	check-resume clean FORCE
+	stock kernel-nopkeys kernel-i386 kernel-suspend kernel-debug \
+	initramfs selftest check-resume stress clean FORCE
 
 all: kernel
 
@@ -76,6 +76,18 @@ kernel-suspend: $(B)/suspend-bzImage
 $(B)/suspend-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/suspend) x86_64 $@ \
 		$(X86_64) $(C)/suspend.config
+
+# The series config plus the debug checkers of configs/debug.config.
+kernel-debug: $(B)/debug-bzImage
+$(B)/debug-bzImage: tree FORCE
+	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/debug) x86_64 $@ \
+		$(SERIES_CONFIG) $(C)/debug.config
+
+# Robustness run on the debug kernel: kselftests, trinity, stress-ng,
+# pkey_stress, kmemleak (scripts/stress.sh); figures go to README.md.
+stress: deps
+	$(S)/stress.sh long
+	$(S)/tap-summary.sh $(B)/runs/stress-long
 
 # The selftests come from the series tree and run on any kernel image.
 initramfs: $(B)/initramfs.cpio

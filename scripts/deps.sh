@@ -7,7 +7,7 @@ packages=(
 	bc bison flex cpio rsync xz-utils perl git make gcc gcc-multilib
 	libc6-dev-i386 libelf-dev libssl-dev ccache sparse
 	busybox-static qemu-system-x86 python3-ply python3-git
-	gnuplot-nox
+	gnuplot-nox trinity stress-ng
 )
 
 source_pkg=linux-source-6.12

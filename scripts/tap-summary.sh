@@ -9,7 +9,7 @@
 # one more failed test.
 set -uo pipefail
 tail_lines=40
-kernel_trouble='BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|kmemleak|possible circular locking|possible recursive locking|INFO: task .* blocked|Call Trace:'
+kernel_trouble='BUG:|WARNING:|Oops|Kernel panic|general protection fault|KASAN|UBSAN|unreferenced object|suspected memory leak|possible circular locking|possible recursive locking|INFO: task .* blocked|Call Trace:'
 
 passed=0 failed=0 skipped=0
 

@@ -28,5 +28,8 @@ selftests() {
 selftests max max
 selftests max-nopku max nopku
 selftests qemu64 qemu64
+step "stress, short, on the debug kernel"
+scripts/stress.sh short
+runs+=(build/runs/stress-short)
 step summary
 scripts/tap-summary.sh "${runs[@]}"

@@ -896,6 +896,38 @@ TEST_F(keyed_page, cleared_rights_allow_read_and_write)
 	EXPECT_EQ(~MARKER, READ_ONCE(*self->touched));
 }
 
+/*
+ * Retagging a page that is mapped, and so may be cached in the TLB, takes
+ * effect at once, both ways.  The rights are set before the retagging, so
+ * no WRPKRU comes after it to flush the TLB by accident.
+ */
+TEST(retagged_mapped_page_obeys_new_key)
+{
+	size_t page = page_size();
+	uint32_t *word, value;
+	void *area;
+	int key;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_anon(page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!area);
+	word = probe_word(area);
+	WRITE_ONCE(*word, MARKER);
+	key = alloc_key(PKEY_DISABLE_ACCESS);
+	ASSERT_GT(key, DEFAULT_PKEY);
+
+	ASSERT_EQ(0, sys_pkey_mprotect(area, page, PROT_READ | PROT_WRITE, key));
+	EXPECT_FALSE(probe_read(word, &value));
+	expect_fault(_metadata, SEGV_PKUERR, word, key);
+
+	ASSERT_EQ(0, sys_pkey_mprotect(area, page, PROT_READ | PROT_WRITE,
+				       DEFAULT_PKEY));
+	EXPECT_TRUE(probe_read(word, &value));
+	EXPECT_EQ(MARKER, value);
+	munmap(area, page);
+}
+
 /* Denying every other key leaves default-key (key 0) memory alone. */
 TEST(default_key_unaffected_by_other_keys)
 {
