@@ -2,8 +2,8 @@
 # Is the series bisectable?  Build the base and then every commit of
 # build/linux's series in each kernel configuration with W=1, boot the
 # x86_64 image of each commit with the selftests, and print one line per
-# commit: built or not, warnings it added (compared with the commit
-# before it), booted with a clean kernel log or not.
+# commit: built or not, warnings it added (in files the series touches,
+# not seen at an earlier commit), booted with a clean kernel log or not.
 #   check-bisect.sh [CONFIG...]      CONFIG: series nopkeys i386 (default all)
 # Not part of 'make test': from cold this is several kernel builds per
 # commit.  Logs and warning lists go to build/bisect/.
@@ -46,17 +46,23 @@ has_pkeys_option() {
 	grep -q '^config X86_INTEL_MEMORY_PROTECTION_KEYS$' "$src/arch/x86/Kconfig"
 }
 
-# The warnings a build of N in CONFIG is compared with: the last build in
-# the same configuration, except for "nopkeys", which is compared with
-# "series" at the same commit (what turning the option off adds).
-declare -A last_warnings
+# The warnings a build of N in CONFIG is compared with: every warning seen
+# in the same configuration at earlier commits (an incremental build
+# only repeats the warnings of the files it recompiles), and for
+# "nopkeys" also those of "series" at the same commit (what turning the
+# option off adds).
 baseline_of() {
-	local n=$1 cfg=$2
-	if [[ $cfg == nopkeys && -f $out/logs/$n-series.warnings ]]; then
-		echo "$out/logs/$n-series.warnings"
-	else
-		echo "${last_warnings[$cfg]:-/dev/null}"
-	fi
+	local n=$1 cfg=$2 i
+	for ((i = 0; i < n; i++)); do
+		cat "$out/logs/$i-$cfg.warnings" 2>/dev/null || true
+	done
+	[[ $cfg != nopkeys ]] || cat "$out/logs/$n-series.warnings" 2>/dev/null || true
+}
+
+# Only warnings in files the series has touched up to commit $1 count:
+# W=1 also reports what upstream code in rebuilt files has always had.
+in_touched_files() {
+	grep -F -f <(git -C "$src" diff --name-only base "$1") || true
 }
 
 # build N CONFIG: "ok", "ok +K" (K new warnings) or "FAILED"
@@ -74,7 +80,8 @@ build() {
 		echo ok
 		return
 	fi
-	comm -13 "$(baseline_of "$n" "$cfg")" "$log.warnings" > "$log.new"
+	comm -13 <(baseline_of "$n" "$cfg" | sort -u) "$log.warnings" |
+		in_touched_files HEAD > "$log.new"
 	if [[ -s $log.new ]]; then
 		echo "ok +$(wc -l < "$log.new")"
 	else
@@ -111,7 +118,6 @@ for commit in base $(git -C "$tree" rev-list --reverse base..mpk); do
 			result=no-option
 		else
 			result=$(build "$n" "$cfg")
-			last_warnings[$cfg]=$out/logs/$n-$cfg.warnings
 		fi
 		[[ $result == ok || $result == same || $result == no-option ]] || bad=1
 		line+=$(printf ' %-10s' "$result")
