@@ -2,7 +2,9 @@
 # Fail when the series is not in order:
 #  - a patch of patches/ does not apply to the base,
 #  - patches/ or a mirror folder is out of date with build/linux,
-#  - checkpatch.pl --strict reports anything on a patch.
+#  - checkpatch.pl --strict reports anything on a patch,
+#  - a patch repeats a block of the stock pkeys code that base/ removes
+#    (scripts/check-origin.py; its report goes to build/check-origin.txt).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
@@ -55,9 +57,18 @@ check_style() {
 	fi
 }
 
+check_origin() {
+	"$top/scripts/check-origin.py" "$top" "$BUILD/stock" >"$BUILD/check-origin.txt" || {
+		cat "$BUILD/check-origin.txt" >&2
+		die "a patch repeats stock code"
+	}
+}
+
 [[ -n $(git -C "$tree" status --porcelain --untracked-files=no) ]] &&
 	die "build/linux has uncommitted changes: commit them, then 'make series'"
 check_applies
 check_up_to_date
 check_style
-echo "check-series: ${#patches[@]} patches apply to the base, are up to date and checkpatch --strict clean"
+check_origin
+echo "check-series: ${#patches[@]} patches apply to the base, are up to date and" \
+	"checkpatch --strict clean; $(tail -1 "$BUILD/check-origin.txt" | sed 's/^check-origin: //')"
