@@ -191,6 +191,20 @@ static int alloc_key(unsigned long rights)
 	return (int)sys_pkey_alloc(0, rights);
 }
 
+/*
+ * Allocate a key with full rights and tag [@addr, @addr + @len) with it,
+ * read-write: the start of most tests of what a key does to a mapping.
+ */
+static int tag_with_new_key(struct __test_metadata *_metadata, void *addr,
+			    size_t len)
+{
+	int key = alloc_key(PKEY_ALLOW_ALL);
+
+	ASSERT_GT(key, DEFAULT_PKEY);
+	ASSERT_EQ(0, sys_pkey_mprotect(addr, len, PROT_READ | PROT_WRITE, key));
+	return key;
+}
+
 /* Allocate keys until the kernel refuses; returns how many it gave. */
 static int alloc_all_keys(int keys[NR_PKEYS], unsigned long rights,
 			  int *last_errno)
@@ -805,10 +819,7 @@ FIXTURE_SETUP(keyed_page)
 	self->fresh = probe_word(self->area + self->page);
 	fill_pattern(self->area, self->page, PATTERN_SEED);
 	WRITE_ONCE(*self->touched, MARKER);
-	self->key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(self->key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(self->area, 2 * self->page,
-				       PROT_READ | PROT_WRITE, self->key));
+	self->key = tag_with_new_key(_metadata, self->area, 2 * self->page);
 }
 
 FIXTURE_TEARDOWN(keyed_page)
@@ -1408,9 +1419,7 @@ TEST(pkey_mprotect_tags_vma)
 	area = map_anon(page, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!area);
 	ASSERT_EQ(DEFAULT_PKEY, smaps_pkey_at(area));
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(area, page, PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, area, page);
 	EXPECT_EQ(key, smaps_pkey_at(area));
 }
 
@@ -1428,9 +1437,7 @@ static void check_reprotect_keeps_key(struct __test_metadata *_metadata,
 	area = map_anon(page, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!area);
 	WRITE_ONCE(*probe_word(area), MARKER);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(area, page, PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, area, page);
 
 	if (use_pkey_mprotect)
 		ret = sys_pkey_mprotect(area, page, PROT_READ, NO_PKEY);
@@ -1474,10 +1481,7 @@ TEST(pkey_mprotect_splits_vma)
 	area = map_anon(3 * page, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!area);
 	ASSERT_EQ(1, smaps_count_vmas(area, 3 * page));
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(area + page, page,
-				       PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, area + page, page);
 
 	EXPECT_EQ(3, smaps_count_vmas(area, 3 * page));
 	ASSERT_TRUE(smaps_vma_at(area + page, &vma));
@@ -1504,10 +1508,7 @@ TEST(pkey_mprotect_merges_vma)
 		return;
 	area = map_anon(3 * page, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!area);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(area + page, page,
-				       PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, area + page, page);
 	ASSERT_EQ(3, smaps_count_vmas(area, 3 * page));
 
 	ASSERT_EQ(0, sys_pkey_mprotect(area, 3 * page,
@@ -1526,16 +1527,12 @@ TEST(pkey_mprotect_default_key_merges_back)
 	size_t page = page_size();
 	struct vma_info vma;
 	char *area;
-	int key;
 
 	if (!require_pku(_metadata))
 		return;
 	area = map_anon(3 * page, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!area);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(area + page, page,
-				       PROT_READ | PROT_WRITE, key));
+	tag_with_new_key(_metadata, area + page, page);
 	ASSERT_EQ(0, sys_pkey_mprotect(area + page, page,
 				       PROT_READ | PROT_WRITE, DEFAULT_PKEY));
 	EXPECT_EQ(1, smaps_count_vmas(area, 3 * page));
@@ -1575,9 +1572,7 @@ TEST(mremap_moves_key_with_pages)
 	dst = map_anon(2 * page, PROT_NONE);
 	ASSERT_TRUE(src && dst);
 	WRITE_ONCE(*probe_word(src + page), MARKER);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(src, 2 * page, PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, src, 2 * page);
 
 	moved = mremap(src, 2 * page, 2 * page, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	ASSERT_EQ((uintptr_t)dst, (uintptr_t)moved);
@@ -1645,9 +1640,7 @@ TEST(thp_carries_key)
 	    vma.anon_huge_kb < (long)(huge / KB))
 		SKIP(return, "the kernel did not back the range with a huge page");
 
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(aligned, huge, PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, aligned, huge);
 	ASSERT_TRUE(smaps_vma_at(aligned, &vma));
 	EXPECT_EQ(key, vma.pkey);
 	/* Tagging the whole huge page does not split it. */
@@ -1761,10 +1754,7 @@ TEST_F(hugetlb, page_carries_key)
 	int key;
 
 	WRITE_ONCE(*word, MARKER);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(self->map, self->size,
-				       PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, self->map, self->size);
 	EXPECT_EQ(key, smaps_pkey_at(self->map));
 
 	set_key_rights(key, PKEY_DISABLE_ACCESS);
@@ -2243,10 +2233,7 @@ TEST(handler_runs_on_access_disabled_altstack)
 		return;
 	stack = map_anon(ALTSTACK_SIZE, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!stack);
-	key = alloc_key(PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_EQ(0, sys_pkey_mprotect(stack, ALTSTACK_SIZE,
-				       PROT_READ | PROT_WRITE, key));
+	key = tag_with_new_key(_metadata, stack, ALTSTACK_SIZE);
 	ss.ss_sp = stack;
 	ASSERT_EQ(0, sigaltstack(&ss, NULL));
 	memset(&sa, 0, sizeof(sa));
