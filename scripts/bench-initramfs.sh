@@ -8,5 +8,4 @@ out=$1
 work=$(dirname "$out")
 
 "$top/scripts/bench-build.sh" "$work/bench"
-mkdir -p "$work/no-kselftests"
-"$top/scripts/mkinitramfs.sh" "$work/no-kselftests" "$out" "$work/bench"
+"$top/scripts/mkinitramfs.sh" - "$out" "$work/bench"
