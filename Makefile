@@ -21,6 +21,8 @@ CPU ?= $(or $(QEMU_CPU),max)
 
 X86_64 := $(C)/mpk.config $(C)/x86_64.config
 SERIES_CONFIG := $(X86_64) $(C)/kvm.config
+NOPKEYS_CONFIG := $(X86_64) $(C)/nopkeys.config
+I386_CONFIG := $(C)/mpk.config $(C)/i386.config
 
 .PHONY: all run test deps tree series check-series check-bisect kernel \
 	stock kernel-nopkeys kernel-i386 kernel-suspend kernel-debug \
@@ -47,10 +49,11 @@ series: tree
 check-series: tree
 	$(S)/check-series.sh
 
-# Every commit of the series builds (W=1) in every configuration and
-# boots.  Slow: not part of 'make test'.
+# Every commit of the series builds (W=1) in every configuration (or in
+# those of CONFIGS) and boots.  Slow: not part of 'make test'.
 check-bisect: initramfs
-	$(S)/check-bisect.sh
+	SERIES_CONFIG="$(SERIES_CONFIG)" NOPKEYS_CONFIG="$(NOPKEYS_CONFIG)" \
+		I386_CONFIG="$(I386_CONFIG)" $(S)/check-bisect.sh $(CONFIGS)
 
 # Kernel images are rebuilt every time make is asked for them: Kbuild
 # knows what changed in the tree, make does not.
@@ -65,12 +68,12 @@ $(B)/stock-bzImage: tree FORCE
 kernel-nopkeys: $(B)/nopkeys-bzImage
 $(B)/nopkeys-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/nopkeys) x86_64 $@ \
-		$(X86_64) $(C)/nopkeys.config
+		$(NOPKEYS_CONFIG)
 
 kernel-i386: $(B)/i386-bzImage
 $(B)/i386-bzImage: tree FORCE
 	$(S)/build-kernel.sh $(TREE) $(abspath $(OBJ)/i386) i386 $@ \
-		$(C)/mpk.config $(C)/i386.config
+		$(I386_CONFIG)
 
 kernel-suspend: $(B)/suspend-bzImage
 $(B)/suspend-bzImage: tree FORCE

@@ -4,21 +4,22 @@
 # x86_64 image of each commit with the selftests, and print one line per
 # commit: built or not, warnings it added (in files the series touches,
 # not seen at an earlier commit), booted with a clean kernel log or not.
-#   check-bisect.sh [CONFIG...]      CONFIG: series nopkeys i386 (default all)
-# Not part of 'make test': from cold this is several kernel builds per
-# commit.  Logs and warning lists go to build/bisect/.
+#   make check-bisect [CONFIGS="series nopkeys i386"]   (default: all three)
+# The Makefile passes each configuration's fragments in SERIES_CONFIG,
+# NOPKEYS_CONFIG and I386_CONFIG.  Not part of 'make test': from cold
+# this is several kernel builds per commit.  Logs and warning lists go
+# to build/bisect/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/common.sh"
 tree=$BUILD/linux out=$BUILD/bisect
 src=$out/src
-c=$top/configs
 
 declare -A arch=([series]=x86_64 [nopkeys]=x86_64 [i386]=i386)
 declare -A fragments=(
-	[series]="$c/mpk.config $c/x86_64.config $c/kvm.config"
-	[nopkeys]="$c/mpk.config $c/x86_64.config $c/nopkeys.config"
-	[i386]="$c/mpk.config $c/i386.config"
+	[series]=${SERIES_CONFIG:?run as make check-bisect}
+	[nopkeys]=${NOPKEYS_CONFIG:?run as make check-bisect}
+	[i386]=${I386_CONFIG:?run as make check-bisect}
 )
 configs=("$@")
 ((${#configs[@]})) || configs=(series nopkeys i386)
