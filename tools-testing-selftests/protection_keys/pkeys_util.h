@@ -447,13 +447,15 @@ static bool probe_write(uint32_t *addr, uint32_t value)
 /* ------------------------------------------------------------------ */
 
 /*
- * A SIGUSR1 handler written in assembly: it loads PKRU from
+ * A SIGUSR1 handler written in assembly: it stores the PKRU the handler
+ * started with in altstack_entry_pkru and loads PKRU from
  * altstack_handler_pkru before anything touches the stack, then jumps
  * to altstack_handler_body().
  */
 void altstack_entry(int sig, siginfo_t *si, void *ctx);
 void altstack_handler_body(int sig, siginfo_t *si, void *ctx);
 extern uint32_t altstack_handler_pkru;
+extern uint32_t altstack_entry_pkru;
 
 /* ------------------------------------------------------------------ */
 /* /proc/self/smaps                                                    */

@@ -76,6 +76,8 @@
 #define KB			1024
 /* Alternate signal stack size; far above any XSAVE signal frame. */
 #define ALTSTACK_SIZE		(64 * 1024)
+/* Less than any signal frame: a frame below it starts in the page before. */
+#define ALTSTACK_TOP_IN_HIGH	256
 /* Big enough for any standard-format XSAVE image, a multiple of 8. */
 #define XSTATE_BUF_SIZE		(64 * 1024)
 /* Context switch test: threads, their CPUs and yield round trips. */
@@ -2177,14 +2179,18 @@ TEST(nested_signals_restore_each_level)
 }
 
 /*
- * A handler on an alternate stack tagged with an access-disabled key.
- * The kernel writes the frame with every key enabled, then starts the
- * handler with the default PKRU, which denies the stack's key; so the
- * entry code below opens the key with WRPKRU before touching the stack.
- * It is assembly, which names altstack_handler_pkru and
- * altstack_handler_body(); pkeys_util.h declares all three.  The
- * variables are shared with the handler: only READ_ONCE()/WRITE_ONCE().
+ * Handlers on an alternate stack tagged with access-disabled keys.  The
+ * kernel writes the frame, so it must open the stack's keys for that,
+ * and it starts the handler with them open (stock Linux starts it with
+ * the default PKRU, which denies them).  The entry code below records
+ * the PKRU the handler started with and then loads the one the test
+ * wants with WRPKRU before touching the stack, so the handler runs on
+ * either kernel.  It is assembly, which names altstack_entry_pkru,
+ * altstack_handler_pkru and altstack_handler_body(); pkeys_util.h
+ * declares them.  The variables are shared with the handler: only
+ * READ_ONCE()/WRITE_ONCE().
  */
+uint32_t altstack_entry_pkru;
 uint32_t altstack_handler_pkru;
 static uintptr_t altstack_seen_frame;
 static uint32_t altstack_seen_pkru;
@@ -2195,15 +2201,19 @@ asm(".pushsection .text\n"
 	".type altstack_entry, @function\n"
 	"altstack_entry:\n"
 #ifdef __x86_64__
-	"	mov %rdx, %r8\n"		/* WRPKRU needs EDX = 0; keep ctx */
-	"	mov altstack_handler_pkru(%rip), %eax\n"
+	"	mov %rdx, %r8\n"		/* RDPKRU/WRPKRU use EDX; keep ctx */
 	"	xor %ecx, %ecx\n"
+	"	.byte 0x0f, 0x01, 0xee\n"	/* rdpkru */
+	"	mov %eax, altstack_entry_pkru(%rip)\n"
+	"	mov altstack_handler_pkru(%rip), %eax\n"
 	"	xor %edx, %edx\n"
 	"	.byte 0x0f, 0x01, 0xef\n"	/* wrpkru */
 	"	mov %r8, %rdx\n"
 #else
-	"	mov altstack_handler_pkru, %eax\n"
 	"	xor %ecx, %ecx\n"
+	"	.byte 0x0f, 0x01, 0xee\n"	/* rdpkru */
+	"	mov %eax, altstack_entry_pkru\n"
+	"	mov altstack_handler_pkru, %eax\n"
 	"	xor %edx, %edx\n"
 	"	.byte 0x0f, 0x01, 0xef\n"	/* wrpkru */
 #endif
@@ -2221,11 +2231,39 @@ void altstack_handler_body(int sig, siginfo_t *si, void *ctx)
 	WRITE_ONCE(altstack_ran, 1);
 }
 
+/*
+ * Raise SIGUSR1 with its handler on the alternate stack [@sp, @sp +
+ * @size), which the caller has made inaccessible; the handler switches
+ * to @handler_pkru.  Checks that it ran there, with that PKRU, and that
+ * the interrupted PKRU came back.
+ */
+static void raise_on_altstack(struct __test_metadata *_metadata, char *sp,
+			      size_t size, uint32_t handler_pkru)
+{
+	stack_t ss = { .ss_sp = sp, .ss_size = size };
+	struct sigaction sa;
+	uint32_t before;
+
+	ASSERT_EQ(0, sigaltstack(&ss, NULL));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = altstack_entry;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	WRITE_ONCE(altstack_handler_pkru, handler_pkru);
+
+	before = rdpkru();
+	raise(SIGUSR1);
+	ASSERT_EQ(1, READ_ONCE(altstack_ran));
+	EXPECT_GE(READ_ONCE(altstack_seen_frame), (uintptr_t)sp);
+	EXPECT_LT(READ_ONCE(altstack_seen_frame), (uintptr_t)sp + size);
+	EXPECT_EQ(handler_pkru, READ_ONCE(altstack_seen_pkru));
+	EXPECT_EQ(before, rdpkru());
+}
+
 TEST(handler_runs_on_access_disabled_altstack)
 {
-	stack_t ss = { .ss_size = ALTSTACK_SIZE };
-	struct sigaction sa;
-	uint32_t value, before;
+	uint32_t value, open;
 	char *stack;
 	int key;
 
@@ -2234,28 +2272,46 @@ TEST(handler_runs_on_access_disabled_altstack)
 	stack = map_anon(ALTSTACK_SIZE, PROT_READ | PROT_WRITE);
 	ASSERT_FALSE(!stack);
 	key = tag_with_new_key(_metadata, stack, ALTSTACK_SIZE);
-	ss.ss_sp = stack;
-	ASSERT_EQ(0, sigaltstack(&ss, NULL));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = altstack_entry;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	WRITE_ONCE(altstack_handler_pkru,
-		   pkru_with_rights(startup_pkru, key, PKEY_ALLOW_ALL));
+	open = pkru_with_rights(startup_pkru, key, PKEY_ALLOW_ALL);
 
 	set_key_rights(key, PKEY_DISABLE_ACCESS);
 	/* The stack really is out of reach now. */
 	ASSERT_FALSE(probe_read(probe_word(stack), &value));
 	expect_fault(_metadata, SEGV_PKUERR, probe_word(stack), key);
 
-	before = rdpkru();
-	raise(SIGUSR1);
-	EXPECT_EQ(1, READ_ONCE(altstack_ran));
-	EXPECT_GE(READ_ONCE(altstack_seen_frame), (uintptr_t)stack);
-	EXPECT_LT(READ_ONCE(altstack_seen_frame), (uintptr_t)stack + ALTSTACK_SIZE);
-	EXPECT_EQ(READ_ONCE(altstack_handler_pkru), READ_ONCE(altstack_seen_pkru));
-	EXPECT_EQ(before, rdpkru());
+	raise_on_altstack(_metadata, stack, ALTSTACK_SIZE, open);
+	if (READ_ONCE(altstack_entry_pkru) == startup_pkru)
+		SKIP(return, "handler started with the default PKRU (stock Linux)");
+	EXPECT_EQ(open, READ_ONCE(altstack_entry_pkru));
+}
+
+/*
+ * The stack's top lies just inside its second page, so the frame spans
+ * two VMAs with different keys; the handler starts with both open.
+ */
+TEST(handler_frame_across_two_keyed_vmas)
+{
+	size_t page = page_size();
+	uint32_t open;
+	int low, high;
+	char *stack;
+
+	if (!require_pku(_metadata))
+		return;
+	stack = map_anon(2 * page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!stack);
+	low = tag_with_new_key(_metadata, stack, page);
+	high = tag_with_new_key(_metadata, stack + page, page);
+	ASSERT_EQ(2, smaps_count_vmas(stack, 2 * page));
+	open = pkru_with_rights(startup_pkru, low, PKEY_ALLOW_ALL);
+	open = pkru_with_rights(open, high, PKEY_ALLOW_ALL);
+
+	set_key_rights(low, PKEY_DISABLE_ACCESS);
+	set_key_rights(high, PKEY_DISABLE_ACCESS);
+	raise_on_altstack(_metadata, stack, page + ALTSTACK_TOP_IN_HIGH, open);
+	if (READ_ONCE(altstack_entry_pkru) == startup_pkru)
+		SKIP(return, "handler started with the default PKRU (stock Linux)");
+	EXPECT_EQ(open, READ_ONCE(altstack_entry_pkru));
 }
 
 /* ==================================================================== */
