@@ -37,10 +37,12 @@ def significant(lines):
 
 def patch_lines(path, sign):
     """Lines a patch adds ('+') or removes ('-'), None between hunks."""
+    # "+++ b/file" and "--- a/file" name files; an added "++i;" is code.
+    file_header = sign * 3 + " "
     lines = []
     with open(path, errors="replace") as f:
         for line in f:
-            if line.startswith(sign) and not line.startswith(sign * 3):
+            if line.startswith(sign) and not line.startswith(file_header):
                 lines.append(line[1:])
             elif lines and lines[-1] is not None:
                 lines.append(None)
