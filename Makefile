@@ -26,7 +26,7 @@ I386_CONFIG := $(C)/mpk.config $(C)/i386.config
 
 .PHONY: all run test deps tree series check-series check-bisect kernel \
 	stock kernel-nopkeys kernel-i386 kernel-suspend kernel-debug \
-	initramfs selftest check-resume stress clean FORCE
+	initramfs selftest conformance check-resume stress clean FORCE
 
 all: kernel
 
@@ -105,6 +105,11 @@ selftest: $(B)/initramfs.cpio
 	$(S)/run-qemu.sh $(KERNEL) $< $(CPU) $(B)/runs/$(notdir $(KERNEL))-$(CPU)
 	$(S)/tap-summary.sh $(B)/runs/$(notdir $(KERNEL))-$(CPU)
 
+# Stock 6.12's own pkeys tests, built unmodified from build/stock, on
+# the series and on stock: fails when the series does worse.
+conformance: deps $(B)/bzImage $(B)/stock-bzImage
+	$(S)/conformance.sh $(B)/bzImage $(B)/stock-bzImage
+
 # PKRU survives suspend to RAM and resume.
 check-resume: $(B)/suspend-bzImage $(B)/initramfs.cpio
 	$(S)/check-resume.sh $^
@@ -119,6 +124,7 @@ bench-smoke:
 	$(S)/bench-smoke.sh
 
 clean:
-	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio
+	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio \
+		$(B)/conformance
 
 FORCE:
