@@ -58,54 +58,76 @@ static void mm_pkey_put(struct mm_struct *mm, int pkey)
 
 /*
  * The key that makes PROT_EXEC-only mappings unreadable, allocated on
- * first use and access-disabled for the current thread.  Other threads
- * have it access-disabled as long as they keep the default PKRU for keys
- * they did not allocate.  Returns 0 (a readable mapping) if there is no
- * such key.
+ * first use.  Each time a mapping is made execute-only, the calling
+ * thread gets the key access-disabled again if it can read through it:
+ * the mapping must not be readable by the thread that asked for it.
+ * Other threads have the key access-disabled as long as they keep the
+ * default PKRU for keys they did not allocate.
+ *
+ * Return: the key, or 0 if there is none (the mapping stays readable).
  */
 static int mm_execute_only_pkey(struct mm_struct *mm)
 {
 	int pkey = mm->pkeys.execute_only;
+	bool new = pkey == NO_PKEY;
 
-	if (pkey > 0 || !arch_pkeys_enabled() || mm != current->mm)
-		return max(pkey, 0);
-
-	pkey = mm_pkey_get(mm);
-	if (pkey < 0)
+	if (!arch_pkeys_enabled() || mm != current->mm)
 		return 0;
+
+	if (new) {
+		pkey = mm_pkey_get(mm);
+		if (pkey < 0)
+			return 0;
+	} else if (arch_get_user_pkey_rights(pkey) & PKEY_DISABLE_ACCESS) {
+		return pkey;
+	}
+
 	if (arch_set_user_pkey_rights(pkey, PKEY_DISABLE_ACCESS)) {
-		mm_pkey_put(mm, pkey);
+		if (new)
+			mm_pkey_put(mm, pkey);
 		return 0;
 	}
 	mm->pkeys.execute_only = pkey;
 	return pkey;
 }
 
-static bool prot_is_execute_only(unsigned long prot)
+/*
+ * Whether mmap() or mprotect() made @vma execute-only.  A mapping that
+ * only carries the key (tagged with a key that was freed and then became
+ * the execute-only one) was not, and keeps its key.
+ */
+static bool vma_is_execute_only(struct vm_area_struct *vma)
 {
-	return (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) == PROT_EXEC;
+	return (vma->vm_flags & VM_ACCESS_FLAGS) == VM_EXEC &&
+	       vma_pkey(vma) == vma->vm_mm->pkeys.execute_only;
 }
 
 /**
  * mm_pkey_for_prot - Pick the protection key for a mapping
  * @mm:		The address space, with mmap_lock held for writing
  * @prot:	The PROT_* bits the mapping gets
- * @pkey:	The key the mapping has now (0 for a new one)
+ * @vma:	The mapping that mprotect() changes, NULL for a new one
  *
- * Used by mmap() and mprotect(), which do not name a key: a mapping that
- * becomes execute-only moves from key 0 to the execute-only key, and a
- * mapping with the execute-only key that becomes readable goes back to
- * key 0.  Any other key is kept.
+ * Used by mmap() and mprotect(), which do not name a key.  Exactly
+ * PROT_EXEC (no PROT_SEM, no PROT_GROWSDOWN from mmap()) makes the
+ * mapping execute-only, whatever key it had.  An execute-only mapping
+ * that gets any other protection goes back to key 0.  Any other mapping
+ * keeps its key.
  *
  * Return: the key for the mapping.
  */
-int mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot, int pkey)
+int mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
+		     struct vm_area_struct *vma)
 {
-	if (prot_is_execute_only(prot))
-		return pkey ? pkey : mm_execute_only_pkey(mm);
-	if (pkey > 0 && pkey == mm->pkeys.execute_only)
+	if (prot == PROT_EXEC) {
+		int pkey = mm_execute_only_pkey(mm);
+
+		if (pkey > 0)
+			return pkey;
+	} else if (vma && vma_is_execute_only(vma)) {
 		return 0;
-	return pkey;
+	}
+	return vma ? vma_pkey(vma) : 0;
 }
 
 SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)

@@ -4,6 +4,7 @@
  * AMD APM vol. 2 5.6.7).
  */
 #include <linux/cpufeature.h>
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
@@ -41,6 +42,73 @@ int arch_set_user_pkey_rights(int pkey, unsigned long rights)
 	return 0;
 }
 
+/**
+ * arch_get_user_pkey_rights - Read the current thread's rights for a key
+ * @pkey:	The protection key
+ *
+ * Return: the PKEY_DISABLE_ACCESS and PKEY_DISABLE_WRITE bits that the
+ * current thread's PKRU has set for @pkey.
+ */
+unsigned long arch_get_user_pkey_rights(int pkey)
+{
+	u32 pkru = read_pkru();
+	unsigned long rights = 0;
+
+	if (pkru & PKRU_AD(pkey))
+		rights |= PKEY_DISABLE_ACCESS;
+	if (pkru & PKRU_WD(pkey))
+		rights |= PKEY_DISABLE_WRITE;
+	return rights;
+}
+
+/* All ordinary memory has key 0: a default that restricts it breaks all. */
+static bool pkru_default_is_valid(u32 pkru)
+{
+	return !(pkru & PKRU_KEY_BITS(0));
+}
+
+/* "init_pkru=": the boot-time value of pkru_default, any base. */
+static int __init parse_init_pkru(char *arg)
+{
+	u32 pkru;
+
+	if (!arg || kstrtou32(arg, 0, &pkru) || !pkru_default_is_valid(pkru)) {
+		pr_warn("x86/pkeys: ignoring invalid init_pkru=%s\n", arg);
+		return 0;
+	}
+	WRITE_ONCE(pkru_user_default, pkru);
+	return 0;
+}
+early_param("init_pkru", parse_init_pkru);
+
+#ifdef CONFIG_DEBUG_FS
+/* x86/init_pkru in debugfs: the same value, under its traditional name. */
+static int init_pkru_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(pkru_user_default);
+	return 0;
+}
+
+static int init_pkru_set(void *data, u64 val)
+{
+	if (val > U32_MAX || !pkru_default_is_valid(val))
+		return -EINVAL;
+	WRITE_ONCE(pkru_user_default, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(init_pkru_fops, init_pkru_get, init_pkru_set,
+			 "0x%llx\n");
+
+static int __init init_pkru_debugfs_init(void)
+{
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
+		debugfs_create_file_unsafe("init_pkru", 0600, arch_debugfs_dir,
+					   NULL, &init_pkru_fops);
+	return 0;
+}
+late_initcall(init_pkru_debugfs_init);
+#endif /* CONFIG_DEBUG_FS */
+
 #ifdef CONFIG_SYSCTL
 /*
  * /proc/sys/vm/pkru_default: the PKRU value a program starts with after
@@ -72,7 +140,7 @@ static int pkru_default_handler(const struct ctl_table *table, int write,
 		return -EINVAL;
 	if (kstrtou32(strim(str), 0, &pkru))
 		return -EINVAL;
-	if (pkru & PKRU_KEY_BITS(0))
+	if (!pkru_default_is_valid(pkru))
 		return -EINVAL;
 	WRITE_ONCE(pkru_user_default, pkru);
 	return 0;
