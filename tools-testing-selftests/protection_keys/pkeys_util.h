@@ -478,48 +478,18 @@ static inline bool smaps_header(const char *line, struct vma_info *vma)
 		      vma->perms) == 3;
 }
 
-/* Fill @vma with the mapping that contains @addr; false if none does. */
-static inline bool smaps_vma_at(const void *addr, struct vma_info *vma)
-{
-	unsigned long target = (unsigned long)addr;
-	struct vma_info cur;
-	bool found = false;
-	size_t cap = 0;
-	char *line = NULL;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return false;
-	while (getline(&line, &cap, f) > 0) {
-		if (smaps_header(line, &cur)) {
-			if (found)
-				break;
-			if (cur.start <= target && target < cur.end) {
-				*vma = cur;
-				found = true;
-			}
-			continue;
-		}
-		if (!found)
-			continue;
-		if (sscanf(line, "ProtectionKey: %d", &vma->pkey) == 1)
-			continue;
-		/* Lines other than these two are skipped. */
-		if (sscanf(line, "AnonHugePages: %ld kB", &vma->anon_huge_kb) == 1)
-			continue;
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-/* Number of mappings that overlap [addr, addr + len); -1 on error. */
-static inline int smaps_count_vmas(const void *addr, size_t len)
+/*
+ * Fill @vmas (at most @max of them; @vmas may be NULL) with the mappings
+ * that overlap [@addr, @addr + @len), in address order, from one read of
+ * /proc/self/smaps.  Returns how many overlap, or -1 if smaps cannot be
+ * read.
+ */
+static inline int smaps_vmas_in(const void *addr, size_t len,
+				struct vma_info *vmas, int max)
 {
 	unsigned long start = (unsigned long)addr;
 	unsigned long end = start + len;
-	struct vma_info cur;
+	struct vma_info cur, *vma = NULL;
 	size_t cap = 0;
 	char *line = NULL;
 	int count = 0;
@@ -529,13 +499,43 @@ static inline int smaps_count_vmas(const void *addr, size_t len)
 	if (!f)
 		return -1;
 	while (getline(&line, &cap, f) > 0) {
-		if (smaps_header(line, &cur) && cur.start < end &&
-		    cur.end > start)
+		if (smaps_header(line, &cur)) {
+			/* smaps lists the mappings in address order. */
+			if (cur.start >= end)
+				break;
+			vma = NULL;
+			if (cur.end <= start)
+				continue;
+			if (vmas && count < max) {
+				vmas[count] = cur;
+				vma = &vmas[count];
+			}
 			count++;
+			continue;
+		}
+		if (!vma)
+			continue;
+		if (sscanf(line, "ProtectionKey: %d", &vma->pkey) == 1)
+			continue;
+		/* Lines other than these two are skipped. */
+		if (sscanf(line, "AnonHugePages: %ld kB", &vma->anon_huge_kb) == 1)
+			continue;
 	}
 	free(line);
 	fclose(f);
 	return count;
+}
+
+/* Fill @vma with the mapping that contains @addr; false if none does. */
+static inline bool smaps_vma_at(const void *addr, struct vma_info *vma)
+{
+	return smaps_vmas_in(addr, 1, vma, 1) > 0;
+}
+
+/* Number of mappings that overlap [addr, addr + len); -1 on error. */
+static inline int smaps_count_vmas(const void *addr, size_t len)
+{
+	return smaps_vmas_in(addr, len, NULL, 0);
 }
 
 /* ProtectionKey of the mapping holding @addr; -1 if unknown. */

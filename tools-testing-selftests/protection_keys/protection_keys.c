@@ -30,6 +30,14 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <linux/io_uring.h>
+/*
+ * The uapi names, PKEY_UNRESTRICTED among them.  KHDR_INCLUDES brings the
+ * uapi headers in with -isystem, so the macros they share with the C
+ * library's <sys/mman.h> do not warn as redefinitions.
+ */
+#include <linux/mman.h>
 
 #include "pkeys_util.h"
 #include "../kselftest_harness.h"
@@ -60,6 +68,18 @@
 #endif
 #ifndef PROT_GROWSUP
 # define PROT_GROWSUP		0x02000000
+#endif
+#ifndef PROT_SEM
+# define PROT_SEM		0x8
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+# define MAP_FIXED_NOREPLACE	0x100000
+#endif
+#ifndef MADV_DONTNEED
+# define MADV_DONTNEED		4
+#endif
+#ifndef SYS_mseal
+# define SYS_mseal		462
 #endif
 
 /* Word inside a page used for single accesses; not at the page start. */
@@ -113,6 +133,8 @@ enum child_result {
 	CHILD_SETUP_FAILED,
 	CHILD_EXEC_FAILED,
 	CHILD_BAD_ARGUMENTS,
+	CHILD_CARRIED_KEY_HANDED_OUT,
+	CHILD_EXEC_ONLY_KEY_FREED,
 };
 
 static const char *child_result_name(int code)
@@ -127,6 +149,9 @@ static const char *child_result_name(int code)
 	case CHILD_SETUP_FAILED:	return "child setup failed";
 	case CHILD_EXEC_FAILED:		return "execv failed";
 	case CHILD_BAD_ARGUMENTS:	return "bad exec-check arguments";
+	case CHILD_CARRIED_KEY_HANDED_OUT:
+		return "pkey_alloc returned a key that a mapping carries";
+	case CHILD_EXEC_ONLY_KEY_FREED:	return "pkey_free freed the execute-only key";
 	default:			return "killed or unknown status";
 	}
 }
@@ -377,9 +402,9 @@ static int cpuinfo_has_flag(const char *flag)
 }
 
 /*
- * The kernel hides "pku" when it does not use the feature (booted with
- * nopku, or built without pkeys), so the flag can be missing while
- * CPUID.7.0:ECX[3] is set, but only if OSPKE is clear.
+ * "pku" says what the CPU has (CPUID.7.0:ECX[3]), whether or not the
+ * kernel uses it: booted with nopku, the kernel leaves "pku" in place
+ * and drops only "ospke" (CPUID OSPKE stays clear).
  */
 TEST(cpuinfo_pku_flag_matches_cpuid)
 {
@@ -387,13 +412,8 @@ TEST(cpuinfo_pku_flag_matches_cpuid)
 
 	if (flag < 0)
 		SKIP(return, "no flags line in /proc/cpuinfo");
-	if (flag) {
-		EXPECT_TRUE(cpu_has_pku())
-			TH_LOG("cpuinfo lists 'pku' but CPUID.7.0:ECX[3] is clear");
-	} else {
-		EXPECT_FALSE(cpu_has_ospke())
-			TH_LOG("PKU is enabled (OSPKE) but cpuinfo has no 'pku'");
-	}
+	EXPECT_EQ((int)cpu_has_pku(), flag)
+		TH_LOG("CPUID.7.0:ECX[3] and the cpuinfo 'pku' flag differ");
 }
 
 TEST(cpuinfo_ospke_flag_matches_cpuid)
@@ -492,6 +512,27 @@ static void *snapshot_pkru(void *arg)
 
 	snap->pkru = rdpkru();
 	return NULL;
+}
+
+/*
+ * The uapi headers name the rights "none restricted" PKEY_UNRESTRICTED
+ * (since Linux 6.14); no fallback here, the test checks the headers the
+ * selftests are built with.
+ */
+TEST(alloc_pkey_unrestricted_allows_all)
+{
+#ifdef PKEY_UNRESTRICTED
+	int key;
+
+	if (!require_pku(_metadata))
+		return;
+	EXPECT_EQ(PKEY_ALLOW_ALL, PKEY_UNRESTRICTED);
+	key = alloc_key(PKEY_UNRESTRICTED);
+	ASSERT_GT(key, DEFAULT_PKEY);
+	EXPECT_EQ((uint32_t)PKEY_ALLOW_ALL, pkru_key_rights(rdpkru(), key));
+#else
+	SKIP(return, "the uapi headers have no PKEY_UNRESTRICTED");
+#endif
 }
 
 /* pkey_alloc() changes PKRU of the calling thread, not of its siblings. */
@@ -707,6 +748,168 @@ TEST(fork_child_inherits_allocations)
 	ret = run_in_child(child_use_and_free_key, &key);
 	EXPECT_EQ(CHILD_OK, ret) TH_LOG("child: %s", child_result_name(ret));
 	EXPECT_EQ(0, sys_pkey_free(key));
+}
+
+/*
+ * fork() while other threads allocate keys and tag pages with them, and
+ * one makes a page execute-only (which allocates the execute-only key):
+ * the child's allocation map must be the one that goes with the
+ * mappings it got, taken at the same moment.  Each round is a fresh
+ * process, so the execute-only key is allocated anew every time, and
+ * forks several children; each fork comes after a different delay, to
+ * land in different phases of the other threads' work.
+ */
+#define FORK_RACE_ROUNDS	500
+#define FORK_RACE_FORKS		8
+#define FORK_RACE_SECS		5
+#define FORK_RACE_TAGGERS	2
+#define FORK_RACE_KEYS_EACH	4
+#define FORK_RACE_PAGES		(FORK_RACE_TAGGERS * FORK_RACE_KEYS_EACH)
+#define FORK_RACE_DELAY_STEPS	32
+#define FORK_RACE_DELAY_SPINS	1000
+
+struct fork_race {
+	char *arena;		/* FORK_RACE_PAGES pages, FORK_RACE_KEYS_EACH a tagger */
+	void *code;		/* made execute-only by the first tagger */
+	struct spin_barrier go;
+	int stop;
+};
+
+struct fork_race_tagger {
+	struct test_thread thread;
+	struct fork_race *race;
+	int index;
+};
+
+/* Tag each of my pages with a new key, then untag them and free the keys. */
+static void *fork_race_tag_pages(void *arg)
+{
+	struct fork_race_tagger *t = arg;
+	struct fork_race *race = t->race;
+	size_t page = page_size();
+	char *mine = race->arena + t->index * FORK_RACE_KEYS_EACH * page;
+	int keys[FORK_RACE_KEYS_EACH], i;
+
+	spin_barrier_wait(&race->go);
+	if (t->index == 0)
+		mprotect(race->code, page, PROT_EXEC);
+	while (!__atomic_load_n(&race->stop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < FORK_RACE_KEYS_EACH; i++) {
+			keys[i] = alloc_key(PKEY_ALLOW_ALL);
+			if (keys[i] > DEFAULT_PKEY)
+				sys_pkey_mprotect(mine + i * page, page,
+						  PROT_READ | PROT_WRITE, keys[i]);
+		}
+		for (i = 0; i < FORK_RACE_KEYS_EACH; i++) {
+			if (keys[i] <= DEFAULT_PKEY)
+				continue;
+			sys_pkey_mprotect(mine + i * page, page,
+					  PROT_READ | PROT_WRITE, DEFAULT_PKEY);
+			sys_pkey_free(keys[i]);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * In the child: no key that a mapping carries may be handed out by
+ * pkey_alloc(), and each of them must be allocated, which pkey_free()
+ * shows: it frees a user key and refuses the execute-only key.
+ */
+static int fork_race_check_child(void *arg)
+{
+	struct fork_race *race = arg;
+	struct vma_info vmas[2 * FORK_RACE_PAGES + 2];
+	bool carried[NR_PKEYS] = { false }, exec_only[NR_PKEYS] = { false };
+	size_t page = page_size();
+	int n, i, key;
+
+	n = smaps_vmas_in(race->arena, FORK_RACE_PAGES * page, vmas,
+			  ARRAY_SIZE(vmas) - 1);
+	if (n < 1 || n >= (int)ARRAY_SIZE(vmas) - 1 ||
+	    !smaps_vma_at(race->code, &vmas[n]))
+		return CHILD_SETUP_FAILED;
+	for (i = 0; i <= n; i++) {
+		key = vmas[i].pkey;
+		if (key <= DEFAULT_PKEY || key >= NR_PKEYS)
+			continue;
+		carried[key] = true;
+		exec_only[key] = !strncmp(vmas[i].perms, "--x", 3);
+	}
+	while ((key = alloc_key(PKEY_ALLOW_ALL)) > DEFAULT_PKEY)
+		if (key < NR_PKEYS && carried[key])
+			return CHILD_CARRIED_KEY_HANDED_OUT;
+	for (key = DEFAULT_PKEY + 1; key < NR_PKEYS; key++) {
+		if (!carried[key])
+			continue;
+		if (exec_only[key] && !sys_pkey_free(key))
+			return CHILD_EXEC_ONLY_KEY_FREED;
+		if (!exec_only[key] && sys_pkey_free(key))
+			return CHILD_KEY_NOT_ALLOCATED;
+	}
+	return CHILD_OK;
+}
+
+/* A delay of @steps (0 .. FORK_RACE_DELAY_STEPS - 1) units. */
+static void fork_race_delay(unsigned int steps)
+{
+	unsigned int spin;
+
+	for (spin = 0; spin < steps * FORK_RACE_DELAY_SPINS; spin++)
+		__builtin_ia32_pause();
+}
+
+/*
+ * One round, in a fresh process: start the taggers, then fork a child
+ * now and then; stops at the first child that finds a mismatch.
+ */
+static int fork_race_round(void *arg)
+{
+	struct fork_race_tagger taggers[FORK_RACE_TAGGERS];
+	unsigned int round = *(unsigned int *)arg;
+	size_t page = page_size();
+	struct fork_race race = { 0 };
+	int i, ret = CHILD_OK;
+
+	race.arena = map_anon(FORK_RACE_PAGES * page, PROT_READ | PROT_WRITE);
+	race.code = map_anon(page, PROT_READ | PROT_WRITE);
+	if (!race.arena || !race.code)
+		return CHILD_SETUP_FAILED;
+	spin_barrier_init(&race.go, FORK_RACE_TAGGERS + 1);
+	for (i = 0; i < FORK_RACE_TAGGERS; i++) {
+		taggers[i] = (struct fork_race_tagger) { .race = &race, .index = i };
+		if (start_thread(&taggers[i].thread, fork_race_tag_pages,
+				 &taggers[i]))
+			return CHILD_SETUP_FAILED;
+	}
+	spin_barrier_wait(&race.go);
+	for (i = 0; i < FORK_RACE_FORKS && ret == CHILD_OK; i++) {
+		fork_race_delay((round * FORK_RACE_FORKS + i) %
+				FORK_RACE_DELAY_STEPS);
+		ret = run_in_child(fork_race_check_child, &race);
+	}
+	__atomic_store_n(&race.stop, 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
+TEST(fork_child_allocations_match_its_mappings)
+{
+	time_t deadline = time(NULL) + FORK_RACE_SECS;
+	int ret, first_failure = CHILD_OK;
+	unsigned int round, failures = 0;
+
+	if (!require_pku(_metadata))
+		return;
+	for (round = 0; round < FORK_RACE_ROUNDS && time(NULL) < deadline;
+	     round++) {
+		ret = run_in_child(fork_race_round, &round);
+		if (ret != CHILD_OK && !failures++)
+			first_failure = ret;
+	}
+	TH_LOG("%u rounds of up to %d forks, %u with a child whose keys do not match its mappings",
+	       round, FORK_RACE_FORKS, failures);
+	EXPECT_EQ(0u, failures)
+		TH_LOG("first: %s", child_result_name(first_failure));
 }
 
 struct exec_request {
@@ -1321,6 +1524,186 @@ TEST_F(keyed_page, o_direct_read_into_access_disabled_buffer_efault)
 	close(fd);
 }
 
+/*
+ * io_uring, through its raw system calls (the same numbers on i386 and
+ * x86-64).  Requests it cannot complete at once run in a kernel worker
+ * thread of the process (io-wq), and an SQPOLL ring's requests in its
+ * submission thread; both access user memory with the PKRU of the task
+ * that created them, not with the default.
+ */
+#ifndef SYS_io_uring_setup
+# define SYS_io_uring_setup	425
+#endif
+#ifndef SYS_io_uring_enter
+# define SYS_io_uring_enter	426
+#endif
+/* An SQPOLL thread sleeps after this much idle time. */
+#define URING_SQ_IDLE_MS	1000
+
+/* A ring with one entry, its rings and entries mapped. */
+struct uring {
+	int fd;
+	struct io_uring_params params;
+	char *sq_ring;
+	char *cq_ring;
+	struct io_uring_sqe *sqes;
+};
+
+/* A ring part of the size the kernel asked for, at its mmap() offset. */
+static void *uring_map(int fd, size_t len, off_t offset)
+{
+	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_POPULATE, fd, offset);
+
+	return map == MAP_FAILED ? NULL : map;
+}
+
+/* 0, or -errno of setting up a ring with @flags (IORING_SETUP_*). */
+static int uring_setup(struct uring *ring, unsigned int flags)
+{
+	struct io_uring_params *p = &ring->params;
+
+	memset(ring, 0, sizeof(*ring));
+	p->flags = flags;
+	p->sq_thread_idle = URING_SQ_IDLE_MS;
+	ring->fd = (int)syscall(SYS_io_uring_setup, 1, p);
+	if (ring->fd < 0)
+		return -errno;
+	ring->sq_ring = uring_map(ring->fd, p->sq_off.array +
+				  p->sq_entries * sizeof(uint32_t),
+				  IORING_OFF_SQ_RING);
+	ring->cq_ring = uring_map(ring->fd, p->cq_off.cqes +
+				  p->cq_entries * sizeof(struct io_uring_cqe),
+				  IORING_OFF_CQ_RING);
+	ring->sqes = uring_map(ring->fd, p->sq_entries * sizeof(*ring->sqes),
+			       IORING_OFF_SQES);
+	if (!ring->sq_ring || !ring->cq_ring || !ring->sqes)
+		return -ENOMEM;
+	return 0;
+}
+
+static uint32_t *uring_sq_field(struct uring *ring, uint32_t offset)
+{
+	return (uint32_t *)(ring->sq_ring + offset);
+}
+
+static uint32_t *uring_cq_field(struct uring *ring, uint32_t offset)
+{
+	return (uint32_t *)(ring->cq_ring + offset);
+}
+
+/*
+ * read(@fd, @buf, @len) through the ring, with IOSQE_* @sqe_flags; waits
+ * for its completion.  Returns the completion's result (bytes or
+ * -errno), or -errno of io_uring_enter().
+ */
+static int uring_read(struct uring *ring, int fd, void *buf, uint32_t len,
+		      uint8_t sqe_flags)
+{
+	struct io_uring_params *p = &ring->params;
+	uint32_t *sq_tail = uring_sq_field(ring, p->sq_off.tail);
+	uint32_t *cq_head = uring_cq_field(ring, p->cq_off.head);
+	uint32_t tail = *sq_tail, head, index;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+
+	index = tail & *uring_sq_field(ring, p->sq_off.ring_mask);
+	sqe = &ring->sqes[index];
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->flags = sqe_flags;
+	sqe->fd = fd;
+	sqe->addr = (uintptr_t)buf;
+	sqe->len = len;
+	sqe->off = (uint64_t)-1;	/* the file position: a pipe has none */
+	uring_sq_field(ring, p->sq_off.array)[index] = index;
+	__atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
+
+	head = *cq_head;
+	while (__atomic_load_n(uring_cq_field(ring, p->cq_off.tail),
+			       __ATOMIC_ACQUIRE) == head) {
+		/* SQ_WAKEUP wakes a sleeping SQPOLL thread, others ignore it. */
+		if (syscall(SYS_io_uring_enter, ring->fd, 1, 1,
+			    IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP,
+			    NULL, 0) < 0 && errno != EINTR)
+			return -errno;
+	}
+	cqe = (struct io_uring_cqe *)(ring->cq_ring + p->cq_off.cqes) +
+	      (head & *uring_cq_field(ring, p->cq_off.ring_mask));
+	__atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+	return cqe->res;
+}
+
+/*
+ * A page tagged with a key that this thread allows everything but the
+ * default PKRU access-disables, and a pipe holding data for it.  The
+ * key is set up before the ring, whose SQPOLL thread takes the PKRU
+ * of the task that creates the ring.
+ */
+FIXTURE(uring_keyed_buffer) {
+	struct uring ring;
+	char data[IO_LEN];
+	char *buf;
+	int fds[2];
+};
+
+FIXTURE_VARIANT(uring_keyed_buffer) {
+	unsigned int setup_flags;
+	uint8_t sqe_flags;
+};
+
+/* The submitting thread itself does the read: the baseline. */
+FIXTURE_VARIANT_ADD(uring_keyed_buffer, submitter) {
+	.setup_flags = 0,
+	.sqe_flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(uring_keyed_buffer, io_wq_worker) {
+	.setup_flags = 0,
+	.sqe_flags = IOSQE_ASYNC,
+};
+
+FIXTURE_VARIANT_ADD(uring_keyed_buffer, sqpoll_thread) {
+	.setup_flags = IORING_SETUP_SQPOLL,
+	.sqe_flags = 0,
+};
+
+FIXTURE_SETUP(uring_keyed_buffer)
+{
+	size_t page = page_size();
+	int key, err;
+
+	if (!require_pku(_metadata))
+		return;
+	self->buf = map_anon(page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!self->buf);
+	key = tag_with_new_key(_metadata, self->buf, page);
+	ASSERT_EQ((uint32_t)PKEY_DISABLE_ACCESS,
+		  pkru_key_rights(startup_pkru, key));
+	fill_pattern(self->data, IO_LEN, ~PATTERN_SEED);
+	ASSERT_EQ(0, make_filled_pipe(self->fds, self->data, IO_LEN));
+
+	err = uring_setup(&self->ring, variant->setup_flags);
+	if (err == -ERRNO_NO_SYSCALL)
+		SKIP(return, "kernel has no io_uring");
+	if (err == -EPERM)
+		SKIP(return, "io_uring not permitted (kernel.io_uring_disabled, or SQPOLL)");
+	ASSERT_EQ(0, err) TH_LOG("io_uring_setup: %s", strerror(-err));
+}
+
+FIXTURE_TEARDOWN(uring_keyed_buffer)
+{
+}
+
+TEST_F(uring_keyed_buffer, read_into_buffer_the_submitter_may_write)
+{
+	int res = uring_read(&self->ring, self->fds[0], self->buf, IO_LEN,
+			     variant->sqe_flags);
+
+	EXPECT_EQ(IO_LEN, res) TH_LOG("read: %s", strerror(res < 0 ? -res : 0));
+	EXPECT_EQ(0, memcmp(self->data, self->buf, IO_LEN));
+}
+
 /* The child tags its copy of the word, stores CHILD_MARKER and denies access. */
 static int child_deny_own_word(uint32_t *word, int key)
 {
@@ -1769,6 +2152,65 @@ TEST_F(hugetlb, page_carries_key)
 	EXPECT_EQ(MARKER, value);
 }
 
+/*
+ * mseal(2): a sealed private anonymous mapping that the caller cannot
+ * write may not be discarded either, and "cannot write" includes a
+ * key that the calling thread's PKRU write-disables (or
+ * access-disables).  madvise(MADV_DONTNEED) then fails with EPERM and
+ * the data stays.
+ */
+FIXTURE(sealed_keyed_page) {
+	size_t page;
+	char *area;
+	int key;
+};
+
+FIXTURE_VARIANT(sealed_keyed_page) {
+	unsigned long rights;
+};
+
+FIXTURE_VARIANT_ADD(sealed_keyed_page, write_disabled) {
+	.rights = PKEY_DISABLE_WRITE,
+};
+
+FIXTURE_VARIANT_ADD(sealed_keyed_page, access_disabled) {
+	.rights = PKEY_DISABLE_ACCESS,
+};
+
+FIXTURE_SETUP(sealed_keyed_page)
+{
+	long ret;
+
+	if (!require_pku(_metadata))
+		return;
+	self->page = page_size();
+	self->area = map_anon(self->page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!self->area);
+	fill_pattern(self->area, self->page, PATTERN_SEED);
+	self->key = tag_with_new_key(_metadata, self->area, self->page);
+	errno = 0;
+	ret = syscall(SYS_mseal, (long)self->area, (long)self->page, 0L);
+	if (ret && errno == ERRNO_NO_SYSCALL)
+		SKIP(return, "kernel has no mseal()");
+	ASSERT_EQ(0, ret) TH_LOG("mseal: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(sealed_keyed_page)
+{
+}
+
+TEST_F(sealed_keyed_page, madvise_dontneed_eperm_keeps_data)
+{
+	char expected[IO_LEN];
+
+	set_key_rights(self->key, variant->rights);
+	EXPECT_SYSCALL_ERRNO(EPERM, madvise(self->area, self->page,
+					    MADV_DONTNEED));
+	set_key_rights(self->key, PKEY_ALLOW_ALL);
+	fill_pattern(expected, IO_LEN, PATTERN_SEED);
+	EXPECT_EQ(0, memcmp(expected, self->area, IO_LEN));
+}
+
 /* ==================================================================== */
 /* Execute-only memory                                                  */
 /* ==================================================================== */
@@ -1928,6 +2370,215 @@ TEST(exec_only_without_free_key_stays_readable)
 	EXPECT_EQ(expected, value);
 }
 
+/*
+ * @addr is execute-only: it carries a key other than 0, and reading it
+ * faults with SEGV_PKUERR naming that key.  Returns the key.
+ */
+static int expect_exec_only(struct __test_metadata *_metadata, void *addr)
+{
+	int key = smaps_pkey_at(addr);
+	uint32_t value;
+
+	EXPECT_GT(key, DEFAULT_PKEY);
+	EXPECT_FALSE(probe_read(addr, &value));
+	expect_fault(_metadata, SEGV_PKUERR, addr, key);
+	return key;
+}
+
+/* @addr stayed on key 0 and reads back @expected: not execute-only. */
+static void expect_readable_on_default_key(struct __test_metadata *_metadata,
+					   void *addr, uint32_t expected)
+{
+	uint32_t value = ~expected;
+
+	EXPECT_EQ(DEFAULT_PKEY, smaps_pkey_at(addr));
+	EXPECT_TRUE(probe_read(addr, &value));
+	EXPECT_EQ(expected, value);
+}
+
+/*
+ * A plain mprotect(PROT_EXEC) makes the mapping execute-only whatever
+ * key it had: a user key is replaced by the execute-only key, even
+ * though the user key itself grants every access.
+ */
+TEST(mprotect_exec_moves_keyed_mapping_to_exec_only_key)
+{
+	size_t page = page_size();
+	int key, exec_key;
+	void *area;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_anon(page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!area);
+	memcpy(area, return_42_code, sizeof(return_42_code));
+	key = tag_with_new_key(_metadata, area, page);
+
+	ASSERT_EQ(0, mprotect(area, page, PROT_EXEC));
+	exec_key = expect_exec_only(_metadata, area);
+	EXPECT_NE(key, exec_key);
+	EXPECT_EQ((uint32_t)PKEY_DISABLE_ACCESS,
+		  pkru_key_rights(rdpkru(), exec_key));
+	EXPECT_EQ(RETURN_42_VALUE, ((int (*)(void))area)());
+}
+
+/*
+ * Only a prot of exactly PROT_EXEC asks for execute-only memory; any
+ * other bit passed along (PROT_SEM, PROT_GROWSDOWN) leaves the mapping
+ * readable on key 0.  mprotect() is different for PROT_GROWSDOWN: it
+ * takes that bit off before looking at prot (see below).
+ */
+TEST(mmap_exec_with_prot_sem_is_not_exec_only)
+{
+	void *area;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_anon(page_size(), PROT_EXEC | PROT_SEM);
+	ASSERT_FALSE(!area);
+	expect_readable_on_default_key(_metadata, area, 0);
+}
+
+TEST(mprotect_exec_with_prot_sem_is_not_exec_only)
+{
+	size_t page = page_size();
+	void *area;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_anon(page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!area);
+	WRITE_ONCE(*(uint32_t *)area, MARKER);
+	ASSERT_EQ(0, mprotect(area, page, PROT_EXEC | PROT_SEM));
+	expect_readable_on_default_key(_metadata, area, MARKER);
+}
+
+/* A stack-like mapping of two pages; its lowest page is the one returned. */
+static void *map_growsdown(int prot)
+{
+	void *area = mmap(NULL, 2 * page_size(), prot,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+
+	return area == MAP_FAILED ? NULL : area;
+}
+
+TEST(mmap_exec_growsdown_is_not_exec_only)
+{
+	void *area;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_growsdown(PROT_EXEC | PROT_GROWSDOWN);
+	ASSERT_FALSE(!area);
+	expect_readable_on_default_key(_metadata, area, 0);
+}
+
+/* mprotect() strips PROT_GROWSDOWN first: what is left is PROT_EXEC. */
+TEST(mprotect_exec_growsdown_is_exec_only)
+{
+	size_t page = page_size();
+	char *area;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_growsdown(PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!area);
+	/* PROT_GROWSDOWN extends the change down to the mapping's start. */
+	ASSERT_EQ(0, mprotect(area + page, page, PROT_EXEC | PROT_GROWSDOWN));
+	expect_exec_only(_metadata, area);
+}
+
+/*
+ * A thread that made the execute-only key readable with WRPKRU gets it
+ * access-disabled again by its next execute-only mmap() or mprotect(),
+ * even by one that fails; the key's rights become exactly
+ * PKEY_DISABLE_ACCESS, so a write-disable goes.
+ */
+FIXTURE(opened_exec_only_key) {
+	void *code;
+	int key;
+};
+
+FIXTURE_VARIANT(opened_exec_only_key) {
+	unsigned long rights;
+};
+
+FIXTURE_VARIANT_ADD(opened_exec_only_key, all_rights) {
+	.rights = PKEY_ALLOW_ALL,
+};
+
+FIXTURE_VARIANT_ADD(opened_exec_only_key, write_disabled) {
+	.rights = PKEY_DISABLE_WRITE,
+};
+
+FIXTURE_SETUP(opened_exec_only_key)
+{
+	if (!require_pku(_metadata))
+		return;
+	self->code = map_exec_only_function();
+	ASSERT_FALSE(!self->code);
+	self->key = smaps_pkey_at(self->code);
+	ASSERT_GT(self->key, DEFAULT_PKEY);
+	set_key_rights(self->key, variant->rights);
+}
+
+FIXTURE_TEARDOWN(opened_exec_only_key)
+{
+}
+
+TEST_F(opened_exec_only_key, closed_again_by_exec_only_mmap)
+{
+	ASSERT_FALSE(!map_anon(page_size(), PROT_EXEC));
+	EXPECT_EQ((uint32_t)PKEY_DISABLE_ACCESS,
+		  pkru_key_rights(rdpkru(), self->key));
+}
+
+TEST_F(opened_exec_only_key, closed_again_by_exec_only_mprotect)
+{
+	ASSERT_FALSE(!map_exec_only_function());
+	EXPECT_EQ((uint32_t)PKEY_DISABLE_ACCESS,
+		  pkru_key_rights(rdpkru(), self->key));
+}
+
+/* The key is picked before the mapping is refused with EEXIST. */
+TEST_F(opened_exec_only_key, closed_again_by_failed_exec_only_mmap)
+{
+	EXPECT_SYSCALL_ERRNO(EEXIST, mmap(self->code, page_size(), PROT_EXEC,
+					  MAP_PRIVATE | MAP_ANONYMOUS |
+					  MAP_FIXED_NOREPLACE, -1, 0));
+	EXPECT_EQ((uint32_t)PKEY_DISABLE_ACCESS,
+		  pkru_key_rights(rdpkru(), self->key));
+}
+
+/*
+ * A key freed while a mapping still carries it can become the
+ * execute-only key (the lowest free key is taken).  The mapping was
+ * never execute-only, so a later mprotect() keeps its key: only a
+ * mapping that is exactly PROT_EXEC is moved back to key 0.
+ */
+TEST(mprotect_keeps_freed_key_that_became_exec_only_key)
+{
+	size_t page = page_size();
+	int key, exec_key;
+	void *area, *code;
+
+	if (!require_pku(_metadata))
+		return;
+	area = map_anon(page, PROT_READ | PROT_WRITE);
+	ASSERT_FALSE(!area);
+	key = tag_with_new_key(_metadata, area, page);
+	ASSERT_EQ(0, sys_pkey_free(key));
+
+	code = map_exec_only_function();
+	ASSERT_FALSE(!code);
+	exec_key = smaps_pkey_at(code);
+	ASSERT_EQ(key, exec_key)
+		TH_LOG("the execute-only key is not the freed key %d", key);
+
+	ASSERT_EQ(0, mprotect(area, page, PROT_READ));
+	EXPECT_EQ(key, smaps_pkey_at(area));
+}
+
 /* ==================================================================== */
 /* Signals                                                              */
 /* ==================================================================== */
@@ -1981,30 +2632,44 @@ static uint32_t *sigframe_pkru_slot(ucontext_t *uc)
 	return (uint32_t *)(fx + offset);
 }
 
-/* Set or clear PKRU's bit in XSTATE_BV, which XRSTOR at sigreturn obeys. */
-static void sigframe_set_pkru_in_use(ucontext_t *uc, bool in_use)
+/*
+ * XSTATE_BV of the frame's XSAVE header: the components the image holds;
+ * XRSTOR at sigreturn puts the others in their init state.  Only for a
+ * frame that sigframe_pkru_slot() found an XSAVE area in.
+ */
+static uint64_t sigframe_xstate_bv(ucontext_t *uc)
 {
-	uint8_t *fx = sigframe_xsave(uc);
 	uint64_t bv;
 
-	memcpy(&bv, fx + XSAVE_XSTATE_BV_OFFSET, sizeof(bv));
+	memcpy(&bv, sigframe_xsave(uc) + XSAVE_XSTATE_BV_OFFSET, sizeof(bv));
+	return bv;
+}
+
+/* Set or clear PKRU's bit in XSTATE_BV. */
+static void sigframe_set_pkru_in_use(ucontext_t *uc, bool in_use)
+{
+	uint64_t bv = sigframe_xstate_bv(uc);
+
 	if (in_use)
 		bv |= XFEATURE_MASK_PKRU;
 	else
 		bv &= ~XFEATURE_MASK_PKRU;
-	memcpy(fx + XSAVE_XSTATE_BV_OFFSET, &bv, sizeof(bv));
+	memcpy(sigframe_xsave(uc) + XSAVE_XSTATE_BV_OFFSET, &bv, sizeof(bv));
 }
 
 enum frame_action {
 	FRAME_KEEP,		/* leave the frame alone */
 	FRAME_SET_PKRU,		/* store sig_new_frame_pkru in the frame */
 	FRAME_DROP_PKRU,	/* clear PKRU's XSTATE_BV bit */
+	FRAME_DROP_FPSTATE,	/* no FPU state at all: fpregs = NULL */
 };
 
 /* Shared with pkru_signal_handler(): only READ_ONCE()/WRITE_ONCE(). */
 static uint32_t sig_entry_pkru;
 static uint32_t sig_frame_pkru;
 static int sig_frame_has_pkru;
+static int sig_frame_pkru_in_use;
+static int sig_last_signo;
 static int sig_frame_action;
 static uint32_t sig_new_frame_pkru;
 static int sig_scribble;
@@ -2017,13 +2682,15 @@ static void pkru_signal_handler(int sig, siginfo_t *si, void *ctx)
 	ucontext_t *uc = ctx;
 	uint32_t *slot;
 
-	(void)sig;
 	(void)si;
 	WRITE_ONCE(sig_entry_pkru, rdpkru());
+	WRITE_ONCE(sig_last_signo, sig);
 	slot = sigframe_pkru_slot(uc);
 	WRITE_ONCE(sig_frame_has_pkru, !!slot);
 	if (slot) {
 		WRITE_ONCE(sig_frame_pkru, *slot);
+		WRITE_ONCE(sig_frame_pkru_in_use,
+			   !!(sigframe_xstate_bv(uc) & XFEATURE_MASK_PKRU));
 		if (READ_ONCE(sig_frame_action) == FRAME_SET_PKRU) {
 			*slot = READ_ONCE(sig_new_frame_pkru);
 			sigframe_set_pkru_in_use(uc, true);
@@ -2031,6 +2698,8 @@ static void pkru_signal_handler(int sig, siginfo_t *si, void *ctx)
 			sigframe_set_pkru_in_use(uc, false);
 		}
 	}
+	if (READ_ONCE(sig_frame_action) == FRAME_DROP_FPSTATE)
+		uc->uc_mcontext.fpregs = NULL;
 	/* Whatever the handler leaves in PKRU, sigreturn replaces it. */
 	if (READ_ONCE(sig_scribble))
 		wrpkru(READ_ONCE(sig_scribble_pkru));
@@ -2073,6 +2742,27 @@ TEST(signal_frame_saves_interrupted_pkru)
 	if (!READ_ONCE(sig_frame_has_pkru))
 		SKIP(return, "signal frame has no XSAVE PKRU component");
 	EXPECT_EQ(before, READ_ONCE(sig_frame_pkru));
+	EXPECT_TRUE(READ_ONCE(sig_frame_pkru_in_use));
+}
+
+/*
+ * PKRU 0 is the component's init state, which XSAVE may record by just
+ * clearing its XSTATE_BV bit; the kernel sets the bit, so that the frame
+ * always holds the interrupted PKRU as a value, 0 here.
+ */
+TEST(signal_frame_marks_all_open_pkru_in_use)
+{
+	if (!require_pku(_metadata))
+		return;
+	ASSERT_EQ(0, install_handler(SIGUSR1, pkru_signal_handler, 0));
+	wrpkru(0);
+	raise(SIGUSR1);
+	ASSERT_EQ(1, READ_ONCE(sig_count));
+	if (!READ_ONCE(sig_frame_has_pkru))
+		SKIP(return, "signal frame has no XSAVE PKRU component");
+	EXPECT_TRUE(READ_ONCE(sig_frame_pkru_in_use));
+	EXPECT_EQ(0u, READ_ONCE(sig_frame_pkru));
+	EXPECT_EQ(0u, rdpkru());
 }
 
 TEST(pkru_restored_after_signal_handler)
@@ -2123,6 +2813,26 @@ TEST(sigreturn_without_pkru_component_loads_init_value)
 	if (!READ_ONCE(sig_frame_has_pkru))
 		SKIP(return, "signal frame has no XSAVE PKRU component");
 	EXPECT_EQ(0u, rdpkru());
+}
+
+/*
+ * A handler may return with no FPU state at all (fpregs NULL in its
+ * ucontext): sigreturn then resets the FPU registers, and PKRU gets
+ * the default a new program starts with, neither the init value 0 nor
+ * whatever the handler left in PKRU.
+ */
+TEST(sigreturn_with_null_fpstate_loads_default_pkru)
+{
+	if (!require_pku(_metadata))
+		return;
+	ASSERT_EQ(0, install_handler(SIGUSR1, pkru_signal_handler, 0));
+	WRITE_ONCE(sig_frame_action, FRAME_DROP_FPSTATE);
+	WRITE_ONCE(sig_scribble, 1);
+	WRITE_ONCE(sig_scribble_pkru, PKRU_DENY_ALL_BUT_KEY0);
+	wrpkru(interrupted_pkru());
+	raise(SIGUSR1);
+	ASSERT_EQ(1, READ_ONCE(sig_count));
+	EXPECT_EQ(startup_pkru, rdpkru());
 }
 
 /* Shared with the nested handlers: only READ_ONCE()/WRITE_ONCE(). */
@@ -2180,12 +2890,12 @@ TEST(nested_signals_restore_each_level)
 
 /*
  * Handlers on an alternate stack tagged with access-disabled keys.  The
- * kernel writes the frame, so it must open the stack's keys for that,
- * and it starts the handler with them open (stock Linux starts it with
- * the default PKRU, which denies them).  The entry code below records
- * the PKRU the handler started with and then loads the one the test
- * wants with WRPKRU before touching the stack, so the handler runs on
- * either kernel.  It is assembly, which names altstack_entry_pkru,
+ * kernel opens every key while it writes the frame, then starts the
+ * handler with the default PKRU, which denies the stack's keys: the
+ * handler itself must open them before it touches its stack.  The entry
+ * code below records the PKRU the handler started with and then loads
+ * the one the test wants with WRPKRU, before anything uses the stack.
+ * It is assembly, which names altstack_entry_pkru,
  * altstack_handler_pkru and altstack_handler_body(); pkeys_util.h
  * declares them.  The variables are shared with the handler: only
  * READ_ONCE()/WRITE_ONCE().
@@ -2194,6 +2904,9 @@ uint32_t altstack_entry_pkru;
 uint32_t altstack_handler_pkru;
 static uintptr_t altstack_seen_frame;
 static uint32_t altstack_seen_pkru;
+static int altstack_seen_signo;
+static int altstack_frame_has_pkru;
+static uint32_t altstack_frame_pkru;
 static int altstack_ran;
 
 asm(".pushsection .text\n"
@@ -2221,44 +2934,80 @@ asm(".pushsection .text\n"
 	".size altstack_entry, . - altstack_entry\n"
 	".popsection\n");
 
+/* Runs on the keyed stack with its keys open; reads what the kernel wrote. */
 void altstack_handler_body(int sig, siginfo_t *si, void *ctx)
 {
+	uint32_t *slot = sigframe_pkru_slot(ctx);
+
 	(void)sig;
-	(void)si;
-	(void)ctx;
 	WRITE_ONCE(altstack_seen_frame, (uintptr_t)__builtin_frame_address(0));
 	WRITE_ONCE(altstack_seen_pkru, rdpkru());
+	WRITE_ONCE(altstack_seen_signo, si->si_signo);
+	WRITE_ONCE(altstack_frame_has_pkru, !!slot);
+	if (slot)
+		WRITE_ONCE(altstack_frame_pkru, *slot);
 	WRITE_ONCE(altstack_ran, 1);
+}
+
+/*
+ * Make [@sp, @sp + @size) the alternate stack and altstack_entry the
+ * SIGUSR1 handler on it, which switches to @handler_pkru; 0 or -1.
+ * No test assertions: also used by child processes.
+ */
+static int use_altstack_for_sigusr1(char *sp, size_t size,
+				    uint32_t handler_pkru)
+{
+	stack_t ss = { .ss_sp = sp, .ss_size = size };
+
+	WRITE_ONCE(altstack_handler_pkru, handler_pkru);
+	if (sigaltstack(&ss, NULL))
+		return -1;
+	return install_handler(SIGUSR1, altstack_entry, SA_ONSTACK);
 }
 
 /*
  * Raise SIGUSR1 with its handler on the alternate stack [@sp, @sp +
  * @size), which the caller has made inaccessible; the handler switches
- * to @handler_pkru.  Checks that it ran there, with that PKRU, and that
- * the interrupted PKRU came back.
+ * to @handler_pkru.  Checks that the handler started with the default
+ * PKRU, that it ran there, with that PKRU, on a frame the kernel had
+ * written (siginfo and the interrupted PKRU), and that the interrupted
+ * PKRU came back.
  */
 static void raise_on_altstack(struct __test_metadata *_metadata, char *sp,
 			      size_t size, uint32_t handler_pkru)
 {
-	stack_t ss = { .ss_sp = sp, .ss_size = size };
-	struct sigaction sa;
 	uint32_t before;
 
-	ASSERT_EQ(0, sigaltstack(&ss, NULL));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = altstack_entry;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	WRITE_ONCE(altstack_handler_pkru, handler_pkru);
-
+	ASSERT_EQ(0, use_altstack_for_sigusr1(sp, size, handler_pkru));
 	before = rdpkru();
 	raise(SIGUSR1);
 	ASSERT_EQ(1, READ_ONCE(altstack_ran));
+	EXPECT_EQ(before, rdpkru());
+	EXPECT_EQ(startup_pkru, READ_ONCE(altstack_entry_pkru));
 	EXPECT_GE(READ_ONCE(altstack_seen_frame), (uintptr_t)sp);
 	EXPECT_LT(READ_ONCE(altstack_seen_frame), (uintptr_t)sp + size);
 	EXPECT_EQ(handler_pkru, READ_ONCE(altstack_seen_pkru));
-	EXPECT_EQ(before, rdpkru());
+	EXPECT_EQ(SIGUSR1, READ_ONCE(altstack_seen_signo));
+	if (READ_ONCE(altstack_frame_has_pkru))
+		EXPECT_EQ(before, READ_ONCE(altstack_frame_pkru));
+}
+
+/*
+ * Map an alternate stack of @size bytes, tag it with a new key and
+ * access-disable that key; *@open is the default PKRU with the key
+ * open, what the handler needs.  NULL on failure.
+ */
+static char *map_access_disabled_altstack(size_t size, uint32_t *open)
+{
+	char *stack = map_anon(size, PROT_READ | PROT_WRITE);
+	int key = alloc_key(PKEY_ALLOW_ALL);
+
+	if (!stack || key <= DEFAULT_PKEY ||
+	    sys_pkey_mprotect(stack, size, PROT_READ | PROT_WRITE, key))
+		return NULL;
+	*open = pkru_with_rights(startup_pkru, key, PKEY_ALLOW_ALL);
+	set_key_rights(key, PKEY_DISABLE_ACCESS);
+	return stack;
 }
 
 TEST(handler_runs_on_access_disabled_altstack)
@@ -2269,25 +3018,20 @@ TEST(handler_runs_on_access_disabled_altstack)
 
 	if (!require_pku(_metadata))
 		return;
-	stack = map_anon(ALTSTACK_SIZE, PROT_READ | PROT_WRITE);
+	stack = map_access_disabled_altstack(ALTSTACK_SIZE, &open);
 	ASSERT_FALSE(!stack);
-	key = tag_with_new_key(_metadata, stack, ALTSTACK_SIZE);
-	open = pkru_with_rights(startup_pkru, key, PKEY_ALLOW_ALL);
-
-	set_key_rights(key, PKEY_DISABLE_ACCESS);
+	key = smaps_pkey_at(stack);
 	/* The stack really is out of reach now. */
 	ASSERT_FALSE(probe_read(probe_word(stack), &value));
 	expect_fault(_metadata, SEGV_PKUERR, probe_word(stack), key);
 
 	raise_on_altstack(_metadata, stack, ALTSTACK_SIZE, open);
-	if (READ_ONCE(altstack_entry_pkru) == startup_pkru)
-		SKIP(return, "handler started with the default PKRU (stock Linux)");
-	EXPECT_EQ(open, READ_ONCE(altstack_entry_pkru));
 }
 
 /*
  * The stack's top lies just inside its second page, so the frame spans
- * two VMAs with different keys; the handler starts with both open.
+ * two VMAs with different keys, both access-disabled; the handler still
+ * starts with the default PKRU and opens both.
  */
 TEST(handler_frame_across_two_keyed_vmas)
 {
@@ -2309,9 +3053,106 @@ TEST(handler_frame_across_two_keyed_vmas)
 	set_key_rights(low, PKEY_DISABLE_ACCESS);
 	set_key_rights(high, PKEY_DISABLE_ACCESS);
 	raise_on_altstack(_metadata, stack, page + ALTSTACK_TOP_IN_HIGH, open);
-	if (READ_ONCE(altstack_entry_pkru) == startup_pkru)
-		SKIP(return, "handler started with the default PKRU (stock Linux)");
-	EXPECT_EQ(open, READ_ONCE(altstack_entry_pkru));
+}
+
+/* Longest a child may take for a signal round trip before it counts as hung. */
+#define CHILD_TIMEOUT_SECS	10
+
+/*
+ * Child: a SIGUSR1 round trip through an access-disabled alternate
+ * stack with SIGSEGV at its default action, so a sigreturn that cannot
+ * read its frame kills the child instead of being papered over by a
+ * SIGSEGV handler.  The frame is read after PKRU has been restored
+ * from it (the interrupted PKRU denies the stack), which the kernel
+ * must allow for every frame type (64-bit, ia32, x32).
+ */
+static int child_sigreturn_from_keyed_altstack(void *arg)
+{
+	uint32_t open, before;
+	char *stack;
+
+	(void)arg;
+	signal(SIGSEGV, SIG_DFL);
+	alarm(CHILD_TIMEOUT_SECS);
+	stack = map_access_disabled_altstack(ALTSTACK_SIZE, &open);
+	if (!stack || use_altstack_for_sigusr1(stack, ALTSTACK_SIZE, open))
+		return CHILD_SETUP_FAILED;
+	before = rdpkru();
+	raise(SIGUSR1);
+	if (!READ_ONCE(altstack_ran))
+		return CHILD_SETUP_FAILED;
+	return rdpkru() == before ? CHILD_OK : CHILD_WRONG_PKRU;
+}
+
+TEST(sigreturn_from_access_disabled_altstack_succeeds)
+{
+	int ret;
+
+	if (!require_pku(_metadata))
+		return;
+	ret = run_in_child(child_sigreturn_from_keyed_altstack, NULL);
+	EXPECT_EQ(CHILD_OK, ret)
+		TH_LOG("child: %s (%d; 128 + %d is that signal)",
+		       child_result_name(ret), ret, SIGSEGV);
+}
+
+/*
+ * An alternate stack the kernel cannot write a frame to: PROT_NONE, or
+ * not mapped at all.  Delivering a signal there fails and turns into a
+ * SIGSEGV, handled on the normal stack; by then the kernel must have
+ * put back the interrupted PKRU (it opened every key to write the
+ * frame), so the SIGSEGV frame records it and sigreturn restores it.
+ */
+FIXTURE(unwritable_altstack) {
+	char *stack;
+};
+
+FIXTURE_VARIANT(unwritable_altstack) {
+	bool unmapped;
+};
+
+FIXTURE_VARIANT_ADD(unwritable_altstack, prot_none) {
+	.unmapped = false,
+};
+
+FIXTURE_VARIANT_ADD(unwritable_altstack, unmapped) {
+	.unmapped = true,
+};
+
+FIXTURE_SETUP(unwritable_altstack)
+{
+	stack_t ss;
+
+	if (!require_pku(_metadata))
+		return;
+	self->stack = map_anon(ALTSTACK_SIZE, PROT_NONE);
+	ASSERT_FALSE(!self->stack);
+	if (variant->unmapped)
+		ASSERT_EQ(0, munmap(self->stack, ALTSTACK_SIZE));
+	ss = (stack_t) { .ss_sp = self->stack, .ss_size = ALTSTACK_SIZE };
+	ASSERT_EQ(0, sigaltstack(&ss, NULL));
+	ASSERT_EQ(0, install_handler(SIGUSR1, pkru_signal_handler, SA_ONSTACK));
+	ASSERT_EQ(0, install_handler(SIGSEGV, pkru_signal_handler, 0));
+}
+
+FIXTURE_TEARDOWN(unwritable_altstack)
+{
+}
+
+TEST_F(unwritable_altstack, sigsegv_gets_interrupted_pkru)
+{
+	uint32_t before = interrupted_pkru(), after;
+
+	wrpkru(before);
+	raise(SIGUSR1);
+	after = rdpkru();
+	ASSERT_EQ(1, READ_ONCE(sig_count));
+	EXPECT_EQ(SIGSEGV, READ_ONCE(sig_last_signo));
+	EXPECT_EQ(before, after);
+	if (!READ_ONCE(sig_frame_has_pkru))
+		SKIP(return, "signal frame has no XSAVE PKRU component");
+	EXPECT_TRUE(READ_ONCE(sig_frame_pkru_in_use));
+	EXPECT_EQ(before, READ_ONCE(sig_frame_pkru));
 }
 
 /* ==================================================================== */
