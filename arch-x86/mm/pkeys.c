@@ -38,7 +38,7 @@ int arch_set_user_pkey_rights(int pkey, unsigned long rights)
 		pkru |= PKRU_AD(pkey);
 	if (rights & PKEY_DISABLE_WRITE)
 		pkru |= PKRU_WD(pkey);
-	fpu_set_current_pkru(pkru);
+	write_pkru(pkru);
 	return 0;
 }
 
