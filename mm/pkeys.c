@@ -103,7 +103,7 @@ static bool vma_is_execute_only(struct vm_area_struct *vma)
 }
 
 /**
- * mm_pkey_for_prot - Pick the protection key for a mapping
+ * __mm_pkey_for_prot - Pick the protection key for a mapping
  * @mm:		The address space, with mmap_lock held for writing
  * @prot:	The PROT_* bits the mapping gets
  * @vma:	The mapping that mprotect() changes, NULL for a new one
@@ -116,8 +116,8 @@ static bool vma_is_execute_only(struct vm_area_struct *vma)
  *
  * Return: the key for the mapping.
  */
-int mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
-		     struct vm_area_struct *vma)
+int __mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
+		       struct vm_area_struct *vma)
 {
 	if (prot == PROT_EXEC) {
 		int pkey = mm_execute_only_pkey(mm);

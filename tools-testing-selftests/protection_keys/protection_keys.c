@@ -8,7 +8,7 @@
  * kernel accesses made on the process's behalf, mprotect()/mremap()
  * interplay, execute-only memory, signal delivery and sigreturn, the
  * default PKRU sysctl, PKRU across suspend to RAM (opt-in), ptrace
- * access to PKRU and PKRU across context switches.
+ * access to PKRU, PKRU in core dumps and PKRU across context switches.
  *
  * Tests needing PKU skip when the kernel has no pkey system calls or
  * the CPU/kernel has not enabled PKU (CPUID OSPKE clear); the "nopku_"
@@ -24,13 +24,16 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/procfs.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/elf.h>
 #include <linux/io_uring.h>
 /*
  * The uapi names, PKEY_UNRESTRICTED among them.  KHDR_INCLUDES brings the
@@ -3499,6 +3502,314 @@ TEST(ptrace_setregset_writes_tracee_pkru)
 	replacement = pkru_with_rights(initial, SCRATCH_KEY_C, PKEY_ALLOW_ALL);
 	ptrace_pkru_round_trip(_metadata, initial, replacement, &after);
 	EXPECT_EQ(replacement, after);
+}
+
+/* ==================================================================== */
+/* Core dumps                                                           */
+/* ==================================================================== */
+
+#define CORE_PATTERN_SYSCTL	"/proc/sys/kernel/core_pattern"
+/* The kernel's limit on core_pattern (CORENAME_MAX_SIZE), with the NUL. */
+#define CORE_PATTERN_MAX	128
+#define CORE_FILE_PREFIX	"/tmp/pkeys_core."
+/* %p: the dumping process's PID, so each round has a file of its own. */
+#define CORE_FILE_PATTERN	CORE_FILE_PREFIX "%p"
+/* Crashes per test: every one has to record the live PKRU. */
+#define CORE_DUMP_ROUNDS	3
+/* Far more than headers and notes need once coredump_filter is 0. */
+#define CORE_FILE_MAX		(64 << 20)
+/*
+ * ELF notes: 4-byte aligned names and descriptors (the core dump's
+ * NT_PRSTATUS is in a "CORE" note, the XSAVE image in a "LINUX" one).
+ */
+#define NOTE_ALIGN		4
+#define NOTE_ALIGNED(len)	(((len) + NOTE_ALIGN - 1) & ~(size_t)(NOTE_ALIGN - 1))
+
+/* The uapi ELF structures of this program's class, as the core uses. */
+#ifdef __x86_64__
+# define core_ehdr		elf64_hdr
+# define core_phdr		elf64_phdr
+# define core_nhdr		elf64_note
+# define CORE_ELF_CLASS		ELFCLASS64
+# define CORE_ELF_MACHINE	EM_X86_64
+#else
+# define core_ehdr		elf32_hdr
+# define core_phdr		elf32_phdr
+# define core_nhdr		elf32_note
+# define CORE_ELF_CLASS		ELFCLASS32
+# define CORE_ELF_MACHINE	EM_386
+#endif
+
+/*
+ * WRPKRU and, as the very next instruction, a store to @word: no system
+ * call, no compiler-generated code, nothing that could reach the
+ * scheduler, runs between the change of rights and the store.
+ */
+static inline void wrpkru_and_store(uint32_t pkru, uint32_t *word)
+{
+	asm volatile(".byte 0x0f, 0x01, 0xef\n\t"
+		     "movl %%eax, (%[word])"
+		     : : "a" (pkru), "c" (0), "d" (0), [word] "r" (word)
+		     : "memory");
+}
+
+/*
+ * Child: write-protect a keyed page with WRPKRU and store to it at once,
+ * so the SIGSEGV (default action: dump core) comes with a PKRU that no
+ * context switch has seen.  The value goes to @fd before the WRPKRU.
+ */
+static __noreturn void core_dump_child(int fd)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	size_t page = page_size();
+	uint32_t *word, pkru;
+	int key, filter;
+
+	if (setrlimit(RLIMIT_CORE, &unlimited))
+		_exit(CHILD_SETUP_FAILED);
+	/* Headers and notes are all the test reads: dump no memory. */
+	filter = open("/proc/self/coredump_filter", O_WRONLY);
+	if (filter >= 0) {
+		if (write(filter, "0", 1) != 1)
+			_exit(CHILD_SETUP_FAILED);
+		close(filter);
+	}
+	/* Not the harness's handler: the fault must kill and dump. */
+	signal(SIGSEGV, SIG_DFL);
+	word = map_anon(page, PROT_READ | PROT_WRITE);
+	key = alloc_key(PKEY_ALLOW_ALL);
+	if (!word || key <= DEFAULT_PKEY ||
+	    sys_pkey_mprotect(word, page, PROT_READ | PROT_WRITE, key))
+		_exit(CHILD_SETUP_FAILED);
+	/*
+	 * Unlike the PKRU at fork() (key access-disabled by default) and
+	 * after pkey_alloc() (key open): only write-disable on the key.
+	 */
+	pkru = pkru_with_rights(rdpkru(), key, PKEY_DISABLE_WRITE);
+	if (write(fd, &pkru, sizeof(pkru)) != sizeof(pkru))
+		_exit(CHILD_SETUP_FAILED);
+	wrpkru_and_store(pkru, probe_word(word));
+	_exit(CHILD_ACCESS_NOT_DENIED);
+}
+
+/*
+ * Find the NT_X86_XSTATE note of thread @tid in the ELF core file
+ * @core: a core dump gives each thread an NT_PRSTATUS note followed by
+ * its other register sets.  Returns NULL and sets *@xstate and *@size,
+ * or says what is wrong with the file.
+ */
+static const char *core_thread_xstate(const uint8_t *core, size_t len,
+				      pid_t tid, const uint8_t **xstate,
+				      size_t *size)
+{
+	const struct core_ehdr *eh = (const struct core_ehdr *)core;
+	struct elf_prstatus prstatus;
+	struct core_phdr ph;
+	struct core_nhdr nh;
+	pid_t note_tid = 0;
+	size_t pos, end, name, desc;
+	int i;
+
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return "not an ELF file";
+	if (eh->e_ident[EI_CLASS] != CORE_ELF_CLASS ||
+	    eh->e_type != ET_CORE || eh->e_machine != CORE_ELF_MACHINE)
+		return "not an ELF core file of this program's class and machine";
+	if (eh->e_phentsize != sizeof(ph) || eh->e_phoff > len ||
+	    (len - eh->e_phoff) / sizeof(ph) < eh->e_phnum)
+		return "program headers outside the file";
+	for (i = 0; i < eh->e_phnum; i++) {
+		memcpy(&ph, core + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_NOTE)
+			continue;
+		if (ph.p_offset > len || ph.p_filesz > len - ph.p_offset)
+			return "PT_NOTE segment outside the file";
+		pos = ph.p_offset;
+		end = ph.p_offset + ph.p_filesz;
+		while (end - pos >= sizeof(nh)) {
+			memcpy(&nh, core + pos, sizeof(nh));
+			name = pos + sizeof(nh);
+			desc = name + NOTE_ALIGNED(nh.n_namesz);
+			if (NOTE_ALIGNED(nh.n_namesz) > end - name ||
+			    NOTE_ALIGNED(nh.n_descsz) > end - desc)
+				return "note runs past its PT_NOTE segment";
+			if (nh.n_type == NT_PRSTATUS) {
+				if (nh.n_descsz < sizeof(prstatus))
+					return "NT_PRSTATUS note too short";
+				memcpy(&prstatus, core + desc, sizeof(prstatus));
+				note_tid = prstatus.pr_pid;
+			} else if (nh.n_type == NT_X86_XSTATE && note_tid == tid) {
+				*xstate = core + desc;
+				*size = nh.n_descsz;
+				return NULL;
+			}
+			pos = desc + NOTE_ALIGNED(nh.n_descsz);
+		}
+	}
+	return "no NT_X86_XSTATE note for the crashing thread";
+}
+
+/* Read all of @path (at most CORE_FILE_MAX bytes) into a new buffer. */
+static uint8_t *read_core_file(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	ssize_t ret;
+	size_t done = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > CORE_FILE_MAX) {
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(st.st_size);
+	while (buf && done < (size_t)st.st_size) {
+		ret = read(fd, buf + done, st.st_size - done);
+		if (ret <= 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		done += ret;
+	}
+	close(fd);
+	*len = done;
+	return buf;
+}
+
+/* core_pattern points at /tmp for the test and is put back afterwards. */
+FIXTURE(core_dump) {
+	char saved_pattern[CORE_PATTERN_MAX];
+	bool have_saved;
+	char core_path[64];
+};
+
+/* 0, or the errno of writing @pattern (and a newline) to core_pattern. */
+static int write_core_pattern(const char *pattern)
+{
+	char text[CORE_PATTERN_MAX + 1];
+	ssize_t len, ret;
+	int fd, err = 0;
+
+	/* The kernel refuses a longer pattern anyway. */
+	snprintf(text, sizeof(text), "%s\n", pattern);
+	len = strlen(text);
+	fd = open(CORE_PATTERN_SYSCTL, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	ret = write(fd, text, len);
+	if (ret < 0)
+		err = errno;
+	else if (ret != len)
+		err = EIO;
+	close(fd);
+	return err;
+}
+
+FIXTURE_SETUP(core_dump)
+{
+	FILE *f;
+	int err;
+
+	if (!require_pku(_metadata))
+		return;
+	if (!require_xstate_pkru(_metadata))
+		return;
+	if (geteuid())
+		SKIP(return, "changing %s needs root", CORE_PATTERN_SYSCTL);
+	f = fopen(CORE_PATTERN_SYSCTL, "r");
+	if (!f)
+		SKIP(return, "no %s (CONFIG_COREDUMP off?)",
+		     CORE_PATTERN_SYSCTL);
+	if (!fgets(self->saved_pattern, sizeof(self->saved_pattern), f))
+		self->saved_pattern[0] = '\0';
+	fclose(f);
+	self->saved_pattern[strcspn(self->saved_pattern, "\n")] = '\0';
+	err = write_core_pattern(CORE_FILE_PATTERN);
+	if (err)
+		SKIP(return, "cannot set %s: %s", CORE_PATTERN_SYSCTL,
+		     strerror(err));
+	self->have_saved = true;
+}
+
+FIXTURE_TEARDOWN(core_dump)
+{
+	if (self->core_path[0])
+		unlink(self->core_path);
+	if (self->have_saved)
+		EXPECT_EQ(0, write_core_pattern(self->saved_pattern));
+}
+
+/*
+ * One crash: the child's core file must hold, in its own NT_X86_XSTATE
+ * note, the PKRU it had when it faulted.
+ */
+static void check_core_dump_pkru(struct __test_metadata *_metadata,
+				 char *core_path, size_t path_size)
+{
+	unsigned int offset = xstate_component_offset(XFEATURE_PKRU, NULL);
+	uint32_t expected = 0, recorded = 0;
+	const uint8_t *xstate = NULL;
+	size_t len = 0, size = 0;
+	const char *err;
+	int fds[2], status;
+	uint8_t *core;
+	uint64_t bv;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(fds));
+	fflush(NULL);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		core_dump_child(fds[1]);
+	}
+	close(fds[1]);
+	snprintf(core_path, path_size, CORE_FILE_PREFIX "%d", (int)pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
+		TH_LOG("child did not die of SIGSEGV: %s",
+		       WIFEXITED(status) ?
+		       child_result_name(WEXITSTATUS(status)) :
+		       strsignal(WTERMSIG(status)));
+	ASSERT_TRUE(WCOREDUMP(status))
+		TH_LOG("no core dump (core_pattern %s)", CORE_FILE_PATTERN);
+	ASSERT_EQ((ssize_t)sizeof(expected),
+		  read(fds[0], &expected, sizeof(expected)));
+	close(fds[0]);
+
+	core = read_core_file(core_path, &len);
+	ASSERT_FALSE(!core)
+		TH_LOG("cannot read %s: %s", core_path, strerror(errno));
+	err = core_thread_xstate(core, len, pid, &xstate, &size);
+	ASSERT_TRUE(!err)
+		TH_LOG("%s: %s", core_path, err);
+	ASSERT_GE(size, offset + sizeof(recorded))
+		TH_LOG("XSAVE image of %zu bytes has no PKRU", size);
+	memcpy(&bv, xstate + XSAVE_XSTATE_BV_OFFSET, sizeof(bv));
+	/* A clear XSTATE_BV bit stands for PKRU's init value, 0. */
+	if (bv & XFEATURE_MASK_PKRU)
+		memcpy(&recorded, xstate + offset, sizeof(recorded));
+	EXPECT_EQ(expected, recorded)
+		TH_LOG("core dump PKRU 0x%08x (XSTATE_BV PKRU bit %d), live PKRU 0x%08x",
+		       recorded, !!(bv & XFEATURE_MASK_PKRU), expected);
+	free(core);
+	unlink(core_path);
+	core_path[0] = '\0';
+}
+
+TEST_F(core_dump, records_live_pkru)
+{
+	int round;
+
+	for (round = 0; round < CORE_DUMP_ROUNDS; round++) {
+		check_core_dump_pkru(_metadata, self->core_path,
+				     sizeof(self->core_path));
+	}
 }
 
 /* ==================================================================== */
