@@ -140,8 +140,8 @@ SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
 
-	if (mmap_write_lock_killable(mm))
-		return -EINTR;
+	/* Not killable: EINTR is not among pkey_alloc()'s errors. */
+	mmap_write_lock(mm);
 	pkey = mm_pkey_get(mm);
 	if (pkey >= 0) {
 		/* Only the calling thread gets @init_rights for the key. */
