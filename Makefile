@@ -26,7 +26,7 @@ I386_CONFIG := $(C)/mpk.config $(C)/i386.config
 
 .PHONY: all run test deps tree series check-series check-bisect kernel \
 	stock kernel-nopkeys kernel-i386 kernel-suspend kernel-debug \
-	initramfs selftest conformance check-resume stress clean FORCE
+	initramfs selftest conformance difftest check-resume stress clean FORCE
 
 all: kernel
 
@@ -110,6 +110,14 @@ selftest: $(B)/initramfs.cpio
 conformance: deps $(B)/bzImage $(B)/stock-bzImage
 	$(S)/conformance.sh $(B)/bzImage $(B)/stock-bzImage
 
+# The pkeys ABI, series against stock: the same random operation
+# sequences on both kernels, logs compared (scripts/difftest/README.md).
+# 'make test' runs a smaller size.
+DIFFTEST_SEEDS ?= 20
+DIFFTEST_OPS ?= 5000
+difftest: deps $(B)/bzImage $(B)/stock-bzImage
+	$(S)/difftest/difftest.sh $(DIFFTEST_SEEDS) $(DIFFTEST_OPS)
+
 # PKRU survives suspend to RAM and resume.
 check-resume: $(B)/suspend-bzImage $(B)/initramfs.cpio
 	$(S)/check-resume.sh $^
@@ -125,6 +133,6 @@ bench-smoke:
 
 clean:
 	rm -rf $(OBJ) $(B)/runs $(B)/kselftest $(B)/*bzImage $(B)/initramfs.cpio \
-		$(B)/conformance
+		$(B)/conformance $(B)/difftest
 
 FORCE:

@@ -14,7 +14,8 @@
 # NOPS and SEEDS, with room for two runs that hit their timeout),
 # DIFFTEST_COMPARE_ONLY=1 (compare the logs already in build/difftest).
 # Logs: build/difftest/<series|stock>/<bits>-<seed>.log; diffs:
-# build/difftest/diff/<bits>-<seed>.diff.  Exit status 1 on any
+# build/difftest/diff/<bits>-<seed>.diff; the summary, closing line
+# last: build/difftest/summary.txt.  Exit status 1 on any
 # undocumented difference, a tester that did not finish cleanly or a
 # kernel log with a BUG/WARNING.
 set -euo pipefail
@@ -37,6 +38,7 @@ else
 fi
 nseeds=$(wc -w <<<"$seeds")
 mkdir -p "$work"
+rm -f "$work/summary.txt"
 
 run_kernel() {
 	local name=$1 img=$2 out=$work/runs/$1 start=$SECONDS
@@ -114,4 +116,5 @@ for bits in 64 32; do
 	done
 done
 awk -v nseeds="$nseeds" -v nops="$nops" -v kfail="$kernel_fail" \
-	-v newfile="$work/new-differences.txt" -f "$here/summary.awk" "$report"
+	-v newfile="$work/new-differences.txt" -f "$here/summary.awk" "$report" |
+	tee "$work/summary.txt"
