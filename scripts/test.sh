@@ -3,12 +3,16 @@
 # kernels build, the selftests (64- and 32-bit binaries) pass on CPU
 # models with PKU (max, Icelake-Server, qemu64,+pku: PKU without XSAVE)
 # and skip cleanly on one without, or with PKU turned off by "nopku",
-# and stock's own pkeys tests do as well on the series as on stock
-# ('make conformance').  The closing line counts both.
+# stock's own pkeys tests do as well on the series as on stock
+# ('make conformance') and the differential tester finds no
+# undocumented difference ('make difftest', smaller).  The closing line
+# counts all three.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 m() { make --no-print-directory "$@"; }
+# 'make difftest' is 20 seeds x 5000 ops (x 2 word sizes); here smaller.
+difftest_seeds=6 difftest_ops=3000
 step() { echo "== $* ($((SECONDS))s)"; }
 
 step tree;            m tree
@@ -39,6 +43,13 @@ step conformance
 # Its verdict is the closing line of its table, counted below.
 rm -f build/conformance/table.md
 m conformance || true
+step "difftest, $difftest_seeds seeds x $difftest_ops ops"
+# Its verdict is the closing line of build/difftest/summary.txt, counted
+# below; a kernel log with a BUG or a guest that did not finish shows
+# only in its exit status.
+rm -f build/difftest/summary.txt
+difftest_rc=0
+m difftest DIFFTEST_SEEDS=$difftest_seeds DIFFTEST_OPS=$difftest_ops || difftest_rc=$?
 step "stress, short, on the debug kernel"
 scripts/stress.sh short
 runs+=(build/runs/stress-short)
@@ -52,8 +63,19 @@ else
 	echo "not ok - conformance: no build/conformance/table.md"
 	conformance="0 passed, 1 failed, 0 skipped"
 fi
+difftest=$(tail -n1 build/difftest/summary.txt 2>/dev/null || true)
+if [[ ! $difftest =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+	echo "not ok - difftest: no closing line in build/difftest/summary.txt"
+	difftest="0 passed, 1 failed, 0 skipped"
+elif (( difftest_rc != 0 && BASH_REMATCH[2] == 0 )); then
+	echo "not ok - difftest: exit status $difftest_rc (kernel log or guest trouble)"
+	difftest="${BASH_REMATCH[1]} passed, 1 failed, 0 skipped"
+else
+	difftest="$difftest, 0 skipped"
+fi
 echo "# selftests and stress: $selftests"
 echo "# conformance: $conformance"
-printf '%s\n' "$selftests" "$conformance" | awk '
+echo "# difftest: $difftest"
+printf '%s\n' "$selftests" "$conformance" "$difftest" | awk '
 	{ p += $1; f += $3; s += $5 }
 	END { printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f > 0 }'
