@@ -61,10 +61,16 @@ unsigned long arch_get_user_pkey_rights(int pkey)
 	return rights;
 }
 
-/* All ordinary memory has key 0: a default that restricts it breaks all. */
-static bool pkru_default_is_valid(u32 pkru)
+/*
+ * Set the default PKRU.  All ordinary memory has key 0: a default that
+ * restricts it would break every program, and is refused.
+ */
+static int pkru_default_set(u32 pkru)
 {
-	return !(pkru & PKRU_KEY_BITS(0));
+	if (pkru & PKRU_KEY_BITS(0))
+		return -EINVAL;
+	WRITE_ONCE(pkru_user_default, pkru);
+	return 0;
 }
 
 /* "init_pkru=": the boot-time value of pkru_default, any base. */
@@ -72,11 +78,8 @@ static int __init parse_init_pkru(char *arg)
 {
 	u32 pkru;
 
-	if (!arg || kstrtou32(arg, 0, &pkru) || !pkru_default_is_valid(pkru)) {
+	if (!arg || kstrtou32(arg, 0, &pkru) || pkru_default_set(pkru))
 		pr_warn("x86/pkeys: ignoring invalid init_pkru=%s\n", arg);
-		return 0;
-	}
-	WRITE_ONCE(pkru_user_default, pkru);
 	return 0;
 }
 early_param("init_pkru", parse_init_pkru);
@@ -91,10 +94,9 @@ static int init_pkru_get(void *data, u64 *val)
 
 static int init_pkru_set(void *data, u64 val)
 {
-	if (val > U32_MAX || !pkru_default_is_valid(val))
+	if (val > U32_MAX)
 		return -EINVAL;
-	WRITE_ONCE(pkru_user_default, val);
-	return 0;
+	return pkru_default_set(val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(init_pkru_fops, init_pkru_get, init_pkru_set,
 			 "0x%llx\n");
@@ -140,10 +142,7 @@ static int pkru_default_handler(const struct ctl_table *table, int write,
 		return -EINVAL;
 	if (kstrtou32(strim(str), 0, &pkru))
 		return -EINVAL;
-	if (!pkru_default_is_valid(pkru))
-		return -EINVAL;
-	WRITE_ONCE(pkru_user_default, pkru);
-	return 0;
+	return pkru_default_set(pkru);
 }
 
 static struct ctl_table pkeys_sysctl_table[] = {
