@@ -1,8 +1,10 @@
 #!/bin/bash
 # Robustness run on the debug kernel (series config + configs/debug.config),
 # all in one guest (scripts/stress-guest.sh): the kselftests, trinity on
-# the pkey and memory calls (64- and 32-bit), stress-ng --pkey, the
-# pkey_stress selftest for longer, and a kmemleak scan.  Gives no
+# the pkey and memory calls (64- and 32-bit), scripts/pkey-fuzz.c on the
+# process-wide key rights calls trinity does not know (64- and 32-bit),
+# stress-ng --pkey, the pkey_stress selftest for longer, and a kmemleak
+# scan.  Gives no
 # verdict: the caller runs scripts/tap-summary.sh on build/runs/stress-MODE.
 #   stress.sh short   a few minutes ('make test')
 #   stress.sh long    'make stress': $STRESS_CALLS trinity calls per bit
@@ -25,19 +27,30 @@ initrd=$BUILD/stress-initramfs.cpio
 # KASAN shadow memory and the tools' libraries need more than the default.
 guest_mem=2048
 # Hang limit: boot and kselftests, trinity at no fewer than
-# min_call_rate calls a second, three stressors of $secs seconds.
+# min_call_rate calls a second, five stressors of $secs seconds
+# (pkey_fuzz_64, pkey_fuzz_32, stress-ng, pkey_stress_64, pkey_stress_32).
 boot_and_selftests=900
 min_call_rate=50
-stressors=3
+stressors=5
 timeout=$((boot_and_selftests + 2 * calls / min_call_rate + stressors * secs * 2))
 # The first line of each report the kernel log can carry.
 report_start='(BUG|WARNING): |Oops|UBSAN: |kmemleak report: unreferenced object|INFO: task .* blocked|possible (circular|recursive) locking'
 readme_begin='<!-- stress figures: begin -->'
 readme_end='<!-- stress figures: end -->'
 
+# pkey_fuzz_64 and pkey_fuzz_32, static like the selftests.
+build_fuzzer() {
+	local bits
+	for bits in 64 32; do
+		gcc -m$bits -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -pthread \
+			-static -o "$payload/pkey_fuzz_$bits" scripts/pkey-fuzz.c
+	done
+}
+
 build_guest() {
 	make --no-print-directory kernel-debug initramfs
 	scripts/guest-tools.sh "$payload" /usr/bin/trinity /usr/bin/stress-ng
+	build_fuzzer
 	cp scripts/stress-guest.sh "$payload/run.sh"
 	scripts/mkinitramfs.sh "$BUILD/kselftest" "$initrd" "$payload"
 }
@@ -51,6 +64,10 @@ sum_checks() {
 trinity_figure() {
 	sed -n "s/^# trinity $1-bit: \\([0-9]*\\) calls in \\([0-9]*\\) s.*/\\1 calls in \\2 s/p" \
 		"$run/tap.txt"
+}
+
+fuzz_figure() {
+	sed -n "s/^# pkey_fuzz $1-bit: //p" "$run/tap.txt"
 }
 
 pkey_call_counts() {
@@ -76,6 +93,8 @@ write_figures() {
 	| settings | STRESS_CALLS=$calls per bit width, STRESS_SECS=$secs, $(date -u +%F) |
 	| trinity, 64-bit | $(trinity_figure 64) ($(pkey_call_counts 64)) |
 	| trinity, 32-bit | $(trinity_figure 32) ($(pkey_call_counts 32)) |
+	| pkey_fuzz, 64-bit | $(fuzz_figure 64) |
+	| pkey_fuzz, 32-bit | $(fuzz_figure 32) |
 	| stress-ng --pkey, pkey_stress_64, pkey_stress_32 | $secs s each |
 	| pkey_stress invariant checks | $(sum_checks) |
 	| guest run, boot to power-off | $elapsed s |
