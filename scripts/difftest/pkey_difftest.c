@@ -486,7 +486,11 @@ static void lrange(const struct range *r)
 
 static void op_pkey_alloc(void)
 {
-	unsigned long flags = rnd(8) ? 0 : 1ul << rnd(32);
+	/*
+	 * Bit 0 is the series' opt-in PKEY_ALLOC_PROCESS: a program that
+	 * sets it asks for a difference from stock (process_rights tests it).
+	 */
+	unsigned long flags = rnd(8) ? 0 : 2ul << rnd(31);
 	unsigned long rights = rnd(4) ? rnd(4) : rnd(2) ? 4 : 1ul << rnd(32);
 	long r;
 
