@@ -2,7 +2,9 @@
 # Runs in the guest (busybox sh): each benchmark program named, its
 # "metric value" lines on stdout.  "#" lines are notes for the host.
 #   guest-run.sh --full|--smoke PROGRAM[:OPTION]...
-# e.g. "toggle:--readers" runs /opt/bench/toggle --full --readers.
+# e.g. "toggle:--readers" runs /opt/bench/toggle --full --readers,
+# "kcost:--process-rights=here" /opt/bench/kcost --full --process-rights=here,
+# "sync:--threads=1,64" /opt/bench/sync --full --threads=1,64.
 mode=$1
 shift
 echo "# kernel $(uname -r)"

@@ -2,18 +2,27 @@
 /*
  * Part 2 of the benchmarks: what the kernel paths that protection keys
  * touch cost (context switch, signal delivery, page fault, fork,
- * mprotect, key allocation), to compare a kernel with the series
+ * thread creation, mprotect, key allocation), to compare a kernel with the series
  * against stock.  The whole process runs on CPU 0, so a ping-pong is a
  * real context switch and not a wake-up of the other CPU.  Prints one
  * "<metric> <ns per operation>" line per figure.
+ *
+ * --process-rights=elsewhere: first a child process gives a key
+ * process-wide rights (pkey_set_process()), which turns the kernel's
+ * hooks for them on for good; the figures are then "<metric>.pr_elsewhere".
+ * --process-rights=here: this process gives its own key process-wide
+ * rights before measuring; the figures are "<metric>.pr_here".  Without
+ * pkey_set_process() (ENOSYS) either prints an "unsupported" note only.
  */
 #define _GNU_SOURCE
 #include "bench.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -23,6 +32,13 @@
  * untimed mmap()/munmap() around them stay few. */
 #define FAULT_CHUNK_PAGES	256l
 #define BENCH_CPU		0
+
+#ifndef __NR_pkey_set_process
+#define __NR_pkey_set_process	463
+#endif
+
+/* "" or the suffix of every metric, after --process-rights=. */
+static const char *metric_suffix = "";
 
 static const struct budget full_budget = { .rounds = 7, .round_ns = 10000000 };
 static const struct budget smoke_budget = { .rounds = 1, .round_ns = 1000000 };
@@ -36,6 +52,14 @@ struct ping_pong {
 	pthread_t thread;
 	pid_t child;
 };
+
+static void report_metric(const char *metric, double ns)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "%s%s", metric, metric_suffix);
+	report(name, ns);
+}
 
 static void pin_to_one_cpu(void)
 {
@@ -134,7 +158,7 @@ static void measure_ping_pong(const char *metric, bool as_process,
 	};
 
 	start_peer(&pp, as_process);
-	report(metric, min_ns_per_op(round_trips, &pp, b));
+	report_metric(metric, min_ns_per_op(round_trips, &pp, b));
 	stop_peer(&pp, as_process);
 }
 
@@ -161,7 +185,7 @@ static void measure_signal(const char *metric, const struct budget *b)
 
 	if (sigaction(SIGUSR1, &sa, NULL))
 		die("sigaction");
-	report(metric, min_ns_per_op(signal_round_trips, NULL, b));
+	report_metric(metric, min_ns_per_op(signal_round_trips, NULL, b));
 }
 
 static char *map_pages(long pages)
@@ -215,6 +239,28 @@ static uint64_t fork_exit_wait(void *ctx, long iters)
 	return now_ns() - start;
 }
 
+static void *return_at_once(void *arg)
+{
+	return arg;
+}
+
+/* clone(CLONE_THREAD) and the thread's exit, as a program makes them:
+ * glibc reuses the stack of a joined thread, so no mmap() is timed. */
+static uint64_t thread_create_join(void *ctx, long iters)
+{
+	uint64_t start = now_ns();
+
+	(void)ctx;
+	for (long i = 0; i < iters; i++) {
+		pthread_t thread;
+
+		if (pthread_create(&thread, NULL, return_at_once, NULL))
+			die("pthread_create");
+		pthread_join(thread, NULL);
+	}
+	return now_ns() - start;
+}
+
 struct one_page {
 	char *addr;
 	int pkey;
@@ -254,8 +300,8 @@ static void measure_mprotect(int pkey, const struct budget *b)
 	struct one_page pg = { .addr = map_pages(1), .pkey = pkey };
 
 	pg.addr[0] = 1;
-	report("mprotect_page", min_ns_per_op(mprotect_one_page, &pg, b));
-	report("pkey_mprotect_page", min_ns_per_op(pkey_mprotect_one_page, &pg, b));
+	report_metric("mprotect_page", min_ns_per_op(mprotect_one_page, &pg, b));
+	report_metric("pkey_mprotect_page", min_ns_per_op(pkey_mprotect_one_page, &pg, b));
 	munmap(pg.addr, PAGE_SIZE);
 }
 
@@ -273,14 +319,60 @@ static uint64_t pkey_alloc_free(void *ctx, long iters)
 	return now_ns() - start;
 }
 
+/* Give a fresh key process-wide rights that leave it open: PKRU stays
+ * as it was.  False on a kernel without pkey_set_process(). */
+static bool give_key_process_rights(void)
+{
+	int pkey = sys_pkey_alloc(0, 0);
+
+	if (pkey < 0)
+		die("pkey_alloc");
+	if (syscall(__NR_pkey_set_process, pkey, 0, 0) == 0)
+		return true;
+	if (errno != ENOSYS)
+		die("pkey_set_process");
+	return false;
+}
+
+/* The hooks go on for the whole system; the child's mm, and with it its
+ * process rights, goes away with the child. */
+static bool process_rights_elsewhere(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		_exit(give_key_process_rights() ? 0 : 2);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("waitpid");
+	return WEXITSTATUS(status) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct budget *b = parse_smoke(argc, argv) ? &smoke_budget : &full_budget;
+	const char *mode = argc > 2 && strncmp(argv[2], "--process-rights=", 17) == 0 ?
+			   argv[2] + 17 : NULL;
 	int pkey;
 
 	if (!cpu_has_ospke()) {
 		fprintf(stderr, "kcost: the CPU or kernel has no protection keys\n");
 		return 1;
+	}
+	if (mode) {
+		bool here = strcmp(mode, "here") == 0;
+
+		if (!here && strcmp(mode, "elsewhere") != 0) {
+			fprintf(stderr, "kcost: --process-rights=here|elsewhere\n");
+			return 1;
+		}
+		if (!(here ? give_key_process_rights() : process_rights_elsewhere())) {
+			printf("# kcost_process_rights unsupported: pkey_set_process() is ENOSYS\n");
+			return 0;
+		}
+		metric_suffix = here ? ".pr_here" : ".pr_elsewhere";
 	}
 	pin_to_one_cpu();
 	/* Signal delivery may take another path once the process uses keys. */
@@ -294,9 +386,10 @@ int main(int argc, char **argv)
 	measure_ping_pong("ctxsw_processes", true, false, pkey, b);
 	measure_ping_pong("ctxsw_processes_pkru_differs", true, true, pkey, b);
 	measure_signal("signal_round_trip_pkey_allocated", b);
-	report("minor_fault", min_ns_per_op(first_touch_faults, NULL, b));
-	report("fork_exit_wait", min_ns_per_op(fork_exit_wait, NULL, b));
+	report_metric("minor_fault", min_ns_per_op(first_touch_faults, NULL, b));
+	report_metric("fork_exit_wait", min_ns_per_op(fork_exit_wait, NULL, b));
+	report_metric("thread_create_join", min_ns_per_op(thread_create_join, NULL, b));
 	measure_mprotect(pkey, b);
-	report("pkey_alloc_free", min_ns_per_op(pkey_alloc_free, NULL, b));
+	report_metric("pkey_alloc_free", min_ns_per_op(pkey_alloc_free, NULL, b));
 	return 0;
 }
