@@ -82,6 +82,20 @@ static const char * const call_name[NR_CALLS] = {
 
 static unsigned long calls[NR_CALLS], succeeded[NR_CALLS];
 static unsigned long unexpected, bad_children, faults;
+
+/*
+ * The first unexpected result of a fork or CLONE_VM child, which must
+ * not print: in memory shared with every child, printed at the end.
+ */
+struct child_report {
+	int taken;
+	int call;
+	long ret, a;
+	int err;
+	unsigned long b, f;
+};
+
+static struct child_report *child_report;
 static int stop, go, have_set_process, nr_threads = 8;
 /*
  * Stock Linux frees key 0 and then hands it out again: with rights that
@@ -203,6 +217,15 @@ static void result(enum call c, long ret, int err, bool valid, bool child,
 		return;
 	if (child) {
 		bump(&unexpected);
+		if (!__atomic_exchange_n(&child_report->taken, 1, __ATOMIC_RELAXED)) {
+			child_report->call = c;
+			child_report->ret = ret;
+			child_report->err = ret < 0 ? err : 0;
+			child_report->a = a;
+			child_report->b = b;
+			child_report->f = f;
+			__atomic_store_n(&child_report->taken, 2, __ATOMIC_RELEASE);
+		}
 		return;
 	}
 	report("%s(%ld, 0x%lx, 0x%lx) = %ld (%s)%s\n", call_name[c], a, b, f, ret,
@@ -345,8 +368,8 @@ static void usr_handler(int sig)
 	errno = saved;
 }
 
-/* A few random pkey calls, without stdio: for every kind of child. */
-static void child_calls(uint32_t *s)
+/* A few random pkey calls; @child: no stdio (fork or CLONE_VM child). */
+static void child_calls(uint32_t *s, bool child)
 {
 	int i;
 
@@ -354,16 +377,16 @@ static void child_calls(uint32_t *s)
 		switch (rnd(s) % 5) {
 		case 0:
 		case 1:
-			do_set_process(s, true);
+			do_set_process(s, child);
 			break;
 		case 2:
-			do_alloc(s, true);
+			do_alloc(s, child);
 			break;
 		case 3:
-			do_free(s, true);
+			do_free(s, child);
 			break;
 		default:
-			do_mprotect_key(s, true);
+			do_mprotect_key(s, child);
 			break;
 		}
 	}
@@ -388,7 +411,7 @@ static int clone_child(void *arg)
 	uint32_t s = *(uint32_t *)arg;
 
 	/* Same mm, own thread group: the spec leaves it out of updates. */
-	child_calls(&s);
+	child_calls(&s, true);
 	return 0;
 }
 
@@ -396,13 +419,14 @@ static void *short_thread(void *arg)
 {
 	uint32_t s = (uint32_t)(uintptr_t)arg | 1;
 
-	child_calls(&s);
+	child_calls(&s, false);
 	return NULL;
 }
 
 static void do_spawn(uint32_t *s, char *stack)
 {
 	uint32_t seed = rnd(s);
+	sigset_t all, old;
 	pthread_t t;
 	pid_t pid;
 
@@ -418,7 +442,7 @@ static void do_spawn(uint32_t *s, char *stack)
 			/* The child's own copy of the counter: its exit code. */
 			unsigned long before = unexpected;
 
-			child_calls(&seed);
+			child_calls(&seed, true);
 			_exit(unexpected != before);
 		}
 		reap(pid, C_FORK, 0);
@@ -434,8 +458,15 @@ static void do_spawn(uint32_t *s, char *stack)
 		reap(pid, C_VFORK, 0);
 		break;
 	default:
+		/*
+		 * The child shares this thread's TLS, errno included: no
+		 * handler may run here until it is gone.
+		 */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
 		pid = clone(clone_child, stack + CHILD_STACK, CLONE_VM | SIGCHLD, &seed);
 		reap(pid, C_CLONE_VM, 0);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		break;
 	}
 }
@@ -563,6 +594,12 @@ int main(int argc, char **argv)
 		printf("Bail out! mmap: %s\n", strerror(errno));
 		return 1;
 	}
+	child_report = mmap(NULL, sizeof(*child_report), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (child_report == MAP_FAILED) {
+		printf("Bail out! mmap: %s\n", strerror(errno));
+		return 1;
+	}
 	install(SIGSEGV, NULL, fault_handler);
 	install(SIGUSR1, usr_handler, NULL);
 	install(SIGUSR2, usr_handler, NULL);
@@ -588,6 +625,16 @@ int main(int argc, char **argv)
 		else
 			printf("# %s: %lu (no result)\n", call_name[i], calls[i]);
 	printf("# %lu faults caught\n", faults);
+	if (__atomic_load_n(&child_report->taken, __ATOMIC_ACQUIRE) == 2) {
+		/* A fork child's count is its exit code: count it here. */
+		if (!unexpected)
+			unexpected = 1;
+		printf("# unexpected in a child: %s(%ld, 0x%lx, 0x%lx) = %ld (%s)%s\n",
+		       call_name[child_report->call], child_report->a, child_report->b,
+		       child_report->f, child_report->ret,
+		       child_report->ret < 0 ? strerror(child_report->err) : "ok",
+		       child_report->ret >= 0 ? " with invalid arguments" : "");
+	}
 	printf("%sok 1 pkey_fuzz: every call succeeded or failed as documented (%lu unexpected)\n",
 	       unexpected ? "not " : "", unexpected);
 	printf("%sok 2 pkey_fuzz: every child exited cleanly (%lu did not)\n",
