@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Memory protection keys: allocation of keys to a process and the
- * pkey_alloc(2), pkey_free(2) and pkey_mprotect(2) system calls.
+ * Memory protection keys: allocation of keys to a process, the
+ * pkey_alloc(2), pkey_free(2) and pkey_mprotect(2) system calls, and
+ * process-wide rights (pkey_set_process(2)).
  *
  * The set of allocated keys belongs to the mm and is protected by its
  * mmap_lock.  The access rights of a key are per thread and live in an
  * architecture register, which the architecture updates for us.
  */
+#include <linux/cpumask.h>
+#include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/resume_user_mode.h>
+#include <linux/rseq.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/syscalls.h>
+#include <linux/wait.h>
 
 #include "internal.h"
 
@@ -51,9 +60,12 @@ static int mm_pkey_get(struct mm_struct *mm)
 	return __ffs(free);
 }
 
+static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey);
+
 static void mm_pkey_put(struct mm_struct *mm, int pkey)
 {
 	mm->pkeys.allocated &= ~BIT(pkey);
+	mm_pkey_clear_process_rights(mm, pkey);
 }
 
 /*
@@ -130,29 +142,453 @@ int __mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
 	return vma ? vma_pkey(vma) : 0;
 }
 
+/*
+ * Process-wide rights
+ * ===================
+ *
+ * pkey_set_process() and pkey_alloc(PKEY_ALLOC_PROCESS) give a key
+ * rights that every thread of the process gets: those that exist, those
+ * created later, and signal handlers.  Each setting of a key's rights
+ * takes a generation number from a global counter; each task records the
+ * generation it has taken (task_struct::pkeys_gen), and a signal frame
+ * the generation its PKRU value reflects.  A global counter, not one per
+ * mm, so that a task's generation from before exec() is older than any
+ * of its new mm and needs no reset.
+ *
+ * Readers run in interrupt context, on the way back to user space and
+ * under the scheduler's locks, so the state has a raw spinlock of its
+ * own; writers also hold mmap_lock for writing, which orders them with
+ * pkey_alloc() and pkey_free().
+ */
+struct mm_pkeys_process {
+	raw_spinlock_t lock;
+	u16 keys;		/* keys that have process rights */
+	u32 rights;		/* their rights, as in struct pkey_rights */
+	u64 latest;		/* the latest of @gen */
+	u64 gen[NR_PKEYS];	/* when each key's rights were last set */
+};
+
+static atomic64_t pkeys_process_gen = ATOMIC64_INIT(0);
+
+DEFINE_STATIC_KEY_FALSE(pkeys_process_rights_used);
+
+#define PKEY_RIGHTS_BITS(pkey)	(PKEY_ACCESS_MASK << PKEY_RIGHTS_SHIFT(pkey))
+
+/**
+ * mm_pkeys_dup - Give a child mm its parent's protection keys
+ * @mm:		The new mm
+ * @oldmm:	The parent's mm, with mmap_lock held for writing
+ *
+ * Called by fork() under the same lock as the copy of the VMAs: a key on
+ * a copied VMA must be allocated in the child too, and no key allocated
+ * after the copy.  The child also inherits the process rights.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int mm_pkeys_dup(struct mm_struct *mm, struct mm_struct *oldmm)
+{
+	struct mm_pkeys_process *p = oldmm->pkeys.process;
+
+	mmap_assert_write_locked(oldmm);
+	mm->pkeys = oldmm->pkeys;
+	if (!p)
+		return 0;
+
+	/* Not under @p's lock: its writers hold oldmm's mmap_lock too. */
+	mm->pkeys.process = kmemdup(p, sizeof(*p), GFP_KERNEL);
+	if (!mm->pkeys.process) {
+		mm->pkeys.process_keys = 0;
+		return -ENOMEM;
+	}
+	raw_spin_lock_init(&mm->pkeys.process->lock);
+	return 0;
+}
+
+/* The mm is going away. */
+void mm_pkeys_free(struct mm_struct *mm)
+{
+	kfree(mm->pkeys.process);
+}
+
+/* The process-wide state of @mm, allocated on first use. */
+static struct mm_pkeys_process *mm_pkeys_process_get(struct mm_struct *mm)
+{
+	struct mm_pkeys_process *p = mm->pkeys.process;
+
+	mmap_assert_write_locked(mm);
+	if (p)
+		return p;
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return NULL;
+	raw_spin_lock_init(&p->lock);
+	/* Readers do not take mmap_lock: publish it initialised. */
+	smp_store_release(&mm->pkeys.process, p);
+	return p;
+}
+
+/**
+ * mm_pkeys_process_rights - Read the process-wide rights of an mm
+ * @mm:		The address space
+ * @since:	Only the keys whose rights were set after this generation
+ * @r:		Set to their rights (no keys if none)
+ * @gen:	If not NULL and @mm has process rights, set to the
+ *		generation @r brings a thread up to
+ *
+ * Any context.  With @since 0, @r has the rights of every key that has
+ * process rights: what a new thread and a signal handler start with.
+ */
+void mm_pkeys_process_rights(struct mm_struct *mm, u64 since,
+			     struct pkey_rights *r, u64 *gen)
+{
+	/* Pairs with the release in mm_pkeys_process_get(). */
+	struct mm_pkeys_process *p = smp_load_acquire(&mm->pkeys.process);
+	unsigned long keys, flags;
+	int pkey;
+
+	*r = (struct pkey_rights){};
+	if (!p)
+		return;
+
+	raw_spin_lock_irqsave(&p->lock, flags);
+	keys = p->keys;
+	for_each_set_bit(pkey, &keys, NR_PKEYS) {
+		if (p->gen[pkey] > since)
+			r->keys |= PKEY_RIGHTS_BITS(pkey);
+	}
+	r->rights = p->rights & r->keys;
+	if (gen)
+		*gen = p->latest;
+	raw_spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/*
+ * Give the current thread the process rights set since it last took
+ * them.  Called only where the thread's own kernel code is not between
+ * reading and writing its PKRU: on the way to user space, in the system
+ * call that sets them, and in the IPI that updates a user worker.
+ */
+static void pkeys_update_current(struct mm_struct *mm)
+{
+	struct pkey_rights r;
+
+	mm_pkeys_process_rights(mm, current->pkeys_gen, &r, &current->pkeys_gen);
+	if (!r.keys)
+		return;
+	arch_pkeys_apply_rights(&r);
+	/*
+	 * The thread may be between its own RDPKRU and WRPKRU: restart an
+	 * rseq critical section it is in, so that it reads the new value.
+	 */
+	scoped_guard(irqsave)
+		rseq_preempt(current);
+}
+
+/*
+ * From resume_user_mode_work(), which rseq makes run after every context
+ * switch: check without the lock whether anything is new.  Pairs with
+ * the barrier in mm_pkey_set_process_rights().
+ */
+void __pkeys_resume_user(void)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (READ_ONCE(mm->pkeys.process->latest) > current->pkeys_gen)
+		pkeys_update_current(mm);
+}
+
+/**
+ * pkeys_task_init - Give a new task the process-wide rights
+ * @p:	The new task, not yet running, with its creator's PKRU saved
+ *
+ * Called by the architecture's part of clone() when the mm has keys with
+ * process rights: the new task starts with those, whatever its creator
+ * has for these keys.
+ */
+void pkeys_task_init(struct task_struct *p)
+{
+	struct pkey_rights r;
+
+	mm_pkeys_process_rights(p->mm, 0, &r, &p->pkeys_gen);
+	arch_pkeys_apply_task_rights(p, &r);
+}
+
+/* A user worker that is not running takes the rights into its saved PKRU. */
+static int pkeys_update_stopped_worker(struct task_struct *t, void *mm)
+{
+	struct pkey_rights r;
+
+	if (task_curr(t))
+		return -EBUSY;
+	mm_pkeys_process_rights(mm, t->pkeys_gen, &r, &t->pkeys_gen);
+	if (r.keys)
+		arch_pkeys_apply_task_rights(t, &r);
+	return 0;
+}
+
+/*
+ * A thread interrupted in user mode takes the rights on its way back
+ * there: TIF_NOTIFY_RESUME is already set.  A user worker never goes
+ * back to user mode, and its kernel code does not change its PKRU: it
+ * takes them now.
+ */
+static void pkeys_process_ipi(void *mm)
+{
+	if (current->mm == mm && (current->flags & PF_USER_WORKER))
+		pkeys_update_current(mm);
+}
+
+/*
+ * Mark the threads of current's process that must take rights set at
+ * generation @gen, and add to @cpus those that run and must be sent the
+ * IPI.  Return whether there are any.  A thread that does not run is in
+ * the kernel, and TIF_NOTIFY_RESUME makes it take them before it next
+ * returns to user mode; a user worker that does not run takes them at
+ * once, into its saved PKRU.
+ */
+static bool pkeys_mark_threads(struct mm_struct *mm, u64 gen,
+			       struct cpumask *cpus, bool workers_only)
+{
+	/* Only current's own exec() could change it. */
+	struct sighand_struct *sighand =
+		rcu_dereference_protected(current->sighand, true);
+	struct task_struct *t;
+	bool ipi = false;
+
+	/* Excludes clone() linking in a new thread (pkeys_thread_linked()). */
+	spin_lock_irq(&sighand->siglock);
+	for_each_thread(current, t) {
+		if (t == current || t->mm != mm ||
+		    READ_ONCE(t->pkeys_gen) >= gen)
+			continue;
+		if (t->flags & PF_USER_WORKER) {
+			if (task_call_func(t, pkeys_update_stopped_worker, mm)) {
+				__cpumask_set_cpu(task_cpu(t), cpus);
+				ipi = true;
+			}
+		} else if (!workers_only) {
+			set_tsk_thread_flag(t, TIF_NOTIFY_RESUME);
+		}
+	}
+	spin_unlock_irq(&sighand->siglock);
+	if (workers_only)
+		return ipi;
+
+	/*
+	 * Pairs with the scheduler's barrier between switching to a thread
+	 * and its return to user mode, as for membarrier(): a thread not
+	 * seen running here sees TIF_NOTIFY_RESUME when it returns.
+	 */
+	smp_mb();
+	rcu_read_lock();
+	for_each_thread(current, t) {
+		if (t != current && t->mm == mm && task_curr(t) &&
+		    !(t->flags & PF_USER_WORKER)) {
+			__cpumask_set_cpu(task_cpu(t), cpus);
+			ipi = true;
+		}
+	}
+	rcu_read_unlock();
+	return ipi;
+}
+
+/*
+ * Make every other thread of the process take the rights set at
+ * generation @gen, and return when none of them can run user code (or,
+ * for a user worker, access user memory) without them.  A worker that
+ * the IPI missed because it stopped running on that CPU meanwhile is
+ * looked at again.
+ */
+static void pkeys_process_sync(struct mm_struct *mm, u64 gen,
+			       struct cpumask *cpus)
+{
+	bool workers_only = false;
+
+	while (pkeys_mark_threads(mm, gen, cpus, workers_only)) {
+		preempt_disable();
+		smp_call_function_many(cpus, pkeys_process_ipi, mm, true);
+		preempt_enable();
+		cpumask_clear(cpus);
+		workers_only = true;
+	}
+}
+
+/*
+ * Set the process rights of @pkey in @mm, which is current's and
+ * write-locked, and give them to every thread.
+ */
+static int mm_pkey_set_process_rights(struct mm_struct *mm, int pkey,
+				      unsigned long rights)
+{
+	struct mm_pkeys_process *p;
+	cpumask_var_t cpus;
+	u64 gen;
+
+	if (!zalloc_cpumask_var(&cpus, GFP_KERNEL))
+		return -ENOMEM;
+	p = mm_pkeys_process_get(mm);
+	if (!p) {
+		free_cpumask_var(cpus);
+		return -ENOMEM;
+	}
+
+	raw_spin_lock_irq(&p->lock);
+	p->keys |= BIT(pkey);
+	p->rights &= ~PKEY_RIGHTS_BITS(pkey);
+	p->rights |= rights << PKEY_RIGHTS_SHIFT(pkey);
+	gen = atomic64_inc_return(&pkeys_process_gen);
+	p->gen[pkey] = gen;
+	WRITE_ONCE(p->latest, gen);
+	WRITE_ONCE(mm->pkeys.process_keys, p->keys);
+	raw_spin_unlock_irq(&p->lock);
+	/*
+	 * Before any thread is marked: one that sees TIF_NOTIFY_RESUME sees
+	 * the new generation (__pkeys_resume_user()).
+	 */
+	smp_mb();
+
+	pkeys_update_current(mm);
+	pkeys_process_sync(mm, gen, cpus);
+	free_cpumask_var(cpus);
+	return 0;
+}
+
+/* pkey_free(): the key no longer has process rights. */
+static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
+{
+	struct mm_pkeys_process *p = mm->pkeys.process;
+
+	if (!p)
+		return;
+	raw_spin_lock_irq(&p->lock);
+	p->keys &= ~BIT(pkey);
+	p->rights &= ~PKEY_RIGHTS_BITS(pkey);
+	WRITE_ONCE(mm->pkeys.process_keys, p->keys);
+	raw_spin_unlock_irq(&p->lock);
+}
+
+/**
+ * pkeys_thread_linked - Catch up a new thread with the process rights
+ * @p:	The new thread, linked into its thread group but not yet running
+ *
+ * Called by clone() with the thread group's siglock held.  The new
+ * thread's PKRU was made from the process rights before it could be seen
+ * by pkey_set_process(), which takes the same lock: rights set in between
+ * go into its saved PKRU now.
+ */
+void pkeys_thread_linked(struct task_struct *p)
+{
+	struct mm_struct *mm = p->mm;
+	struct pkey_rights r;
+
+	if (!mm_pkeys_has_process_rights(mm))
+		return;
+	mm_pkeys_process_rights(mm, p->pkeys_gen, &r, &p->pkeys_gen);
+	if (r.keys)
+		arch_pkeys_apply_task_rights(p, &r);
+}
+
+/**
+ * pkeys_sigreturn - Keep process rights set during a signal handler
+ * @frame_gen:	The generation the restored PKRU reflects, from the frame
+ *
+ * Called by sigreturn after the interrupted PKRU has been restored from
+ * the signal frame.  Rights set process-wide after the signal was
+ * delivered are not undone: those keys get their current process rights.
+ */
+void pkeys_sigreturn(u64 frame_gen)
+{
+	struct mm_struct *mm = current->mm;
+	struct pkey_rights r;
+
+	if (!mm_pkeys_has_process_rights(mm))
+		return;
+	mm_pkeys_process_rights(mm, frame_gen, &r, NULL);
+	if (r.keys)
+		arch_pkeys_apply_rights(&r);
+}
+
+/*
+ * Turn on the hooks before the first process rights exist, and only for
+ * a call that can set them.  Not under mmap_lock: patching the kernel's
+ * code takes cpu_hotplug_lock.
+ */
+static void pkeys_process_rights_enable(void)
+{
+	if (!static_branch_unlikely(&pkeys_process_rights_used))
+		static_branch_enable(&pkeys_process_rights_used);
+}
+
+/* Whether @pkey may be given to pkey_set_process(), before taking its lock. */
+static bool mm_pkey_is_allocated_unlocked(struct mm_struct *mm, int pkey)
+{
+	bool allocated;
+
+	mmap_read_lock(mm);
+	allocated = mm_pkey_is_allocated(mm, pkey);
+	mmap_read_unlock(mm);
+	return allocated;
+}
+
+/* Allocate a key for pkey_alloc(); @mm is current's and write-locked. */
+static int mm_pkey_alloc(struct mm_struct *mm, unsigned long flags,
+			 unsigned long init_rights)
+{
+	int pkey = mm_pkey_get(mm);
+	int err;
+
+	if (pkey < 0)
+		return pkey;
+	if (flags & PKEY_ALLOC_PROCESS)
+		err = mm_pkey_set_process_rights(mm, pkey, init_rights);
+	else	/* Only the calling thread gets @init_rights for the key. */
+		err = arch_set_user_pkey_rights(pkey, init_rights);
+	if (err) {
+		mm_pkey_put(mm, pkey);
+		return err;
+	}
+	return pkey;
+}
+
 SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 {
 	struct mm_struct *mm = current->mm;
-	int pkey, err;
+	int pkey;
 
-	if (flags || (init_rights & ~PKEY_ACCESS_MASK))
+	if ((flags & ~PKEY_ALLOC_PROCESS) || (init_rights & ~PKEY_ACCESS_MASK))
 		return -EINVAL;
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
+	if (flags & PKEY_ALLOC_PROCESS)
+		pkeys_process_rights_enable();
 
 	/* Not killable: EINTR is not among pkey_alloc()'s errors. */
 	mmap_write_lock(mm);
-	pkey = mm_pkey_get(mm);
-	if (pkey >= 0) {
-		/* Only the calling thread gets @init_rights for the key. */
-		err = arch_set_user_pkey_rights(pkey, init_rights);
-		if (err) {
-			mm_pkey_put(mm, pkey);
-			pkey = err;
-		}
-	}
+	pkey = mm_pkey_alloc(mm, flags, init_rights);
 	mmap_write_unlock(mm);
 	return pkey;
+}
+
+SYSCALL_DEFINE3(pkey_set_process, int, pkey, unsigned long, rights,
+		unsigned int, flags)
+{
+	struct mm_struct *mm = current->mm;
+	int err = -EINVAL;
+
+	if (flags || (rights & ~PKEY_ACCESS_MASK))
+		return -EINVAL;
+	/* Key 0, the key of all ordinary memory, is not the program's. */
+	if (pkey == 0 || !mm_pkey_is_allocated_unlocked(mm, pkey))
+		return -EINVAL;
+	pkeys_process_rights_enable();
+
+	mmap_write_lock(mm);
+	/* Checked again: another thread may have freed it meanwhile. */
+	if (mm_pkey_is_allocated(mm, pkey))
+		err = mm_pkey_set_process_rights(mm, pkey, rights);
+	mmap_write_unlock(mm);
+	return err;
 }
 
 SYSCALL_DEFINE1(pkey_free, int, pkey)

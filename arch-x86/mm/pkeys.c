@@ -9,6 +9,7 @@
 #include <linux/kstrtox.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/sysctl.h>
 
@@ -59,6 +60,43 @@ unsigned long arch_get_user_pkey_rights(int pkey)
 	if (pkru & PKRU_WD(pkey))
 		rights |= PKEY_DISABLE_WRITE;
 	return rights;
+}
+
+/* struct pkey_rights has PKRU's layout: a value applies with a mask. */
+static_assert(PKRU_AD(1) == PKEY_DISABLE_ACCESS << PKEY_RIGHTS_SHIFT(1));
+static_assert(PKRU_WD(1) == PKEY_DISABLE_WRITE << PKEY_RIGHTS_SHIFT(1));
+
+static u32 pkru_apply(u32 pkru, const struct pkey_rights *r)
+{
+	return (pkru & ~r->keys) | r->rights;
+}
+
+/* Give the current thread the rights of the keys in @r. */
+void arch_pkeys_apply_rights(const struct pkey_rights *r)
+{
+	write_pkru(pkru_apply(read_pkru(), r));
+}
+
+/* The same for a task that is not running: its PKRU is in thread_struct. */
+void arch_pkeys_apply_task_rights(struct task_struct *t,
+				  const struct pkey_rights *r)
+{
+	t->thread.pkru = pkru_apply(t->thread.pkru, r);
+}
+
+/**
+ * pkru_add_process_rights - Apply the process-wide rights of an mm
+ * @mm:		The address space
+ * @pkru:	A PKRU value
+ *
+ * Return: @pkru with the process rights of every key that has them.
+ */
+u32 pkru_add_process_rights(struct mm_struct *mm, u32 pkru)
+{
+	struct pkey_rights r;
+
+	mm_pkeys_process_rights(mm, 0, &r, NULL);
+	return pkru_apply(pkru, &r);
 }
 
 /*

@@ -14,6 +14,12 @@
  *  - a fork thread forks children that check what they inherited, half
  *    of which exec this program again to check what exec resets;
  *  - the main thread sends signals to every thread.
+ * When the kernel has pkey_set_process(), a forked process runs beside
+ * them for as long: threads that give their keys process-wide rights
+ * (pkey_set_process(), pkey_alloc(PKEY_ALLOC_PROCESS)) and hand them to
+ * reader threads to check, while others allocate, free, tag, fault,
+ * create threads, fork and exec, call the two with invalid arguments and
+ * signal each other.
  * Every check counts towards one invariant; each invariant is one TAP
  * result, which fails if any check of it failed or none ran.
  */
@@ -59,6 +65,14 @@
 /* Key 0 holds every stack and the signal frames: it stays open. */
 #define PKRU_KEY0_MASK		(PKRU_AD | PKRU_WD)
 
+/* Process-wide rights, for headers that predate them. */
+#ifndef __NR_pkey_set_process
+#define __NR_pkey_set_process	463
+#endif
+#ifndef PKEY_ALLOC_PROCESS
+#define PKEY_ALLOC_PROCESS	0x1
+#endif
+
 enum invariant {
 	INV_PKRU_PRIVATE,
 	INV_SIGNAL_PKRU,
@@ -66,8 +80,17 @@ enum invariant {
 	INV_ALLOC_EXCLUSIVE,
 	INV_MAP_MATCHES,
 	INV_CHILDREN_CLEAN,
+	/* Only with pkey_set_process(), in the process-rights process. */
+	INV_PROC_CALLER,
+	INV_PROC_QUIET_READER,
+	INV_PROC_SIGNALLED_READER,
+	INV_PROC_INHERITED,
+	INV_PROC_HANDLER,
+	INV_PROC_ERRORS,
 	NR_INVARIANTS
 };
+
+#define FIRST_PROC_INVARIANT	INV_PROC_CALLER
 
 static const char * const invariant_name[NR_INVARIANTS] = {
 	[INV_PKRU_PRIVATE] = "PKRU is what the thread itself last set",
@@ -76,6 +99,12 @@ static const char * const invariant_name[NR_INVARIANTS] = {
 	[INV_ALLOC_EXCLUSIVE] = "a key is never held twice, frees succeed",
 	[INV_MAP_MATCHES] = "kernel allocations and smaps match the key map",
 	[INV_CHILDREN_CLEAN] = "every forked and exec'd child exits cleanly",
+	[INV_PROC_CALLER] = "the caller gets the rights it sets, and keeps them",
+	[INV_PROC_QUIET_READER] = "process rights reach a thread that never writes PKRU",
+	[INV_PROC_SIGNALLED_READER] = "process rights reach a thread whose handlers write PKRU",
+	[INV_PROC_INHERITED] = "new threads and children start with the process rights",
+	[INV_PROC_HANDLER] = "handlers start with the default PKRU and the process rights",
+	[INV_PROC_ERRORS] = "process-rights calls fail only with the documented errors",
 };
 
 /* Exit codes of forked and exec'd children: what they found wrong. */
@@ -88,6 +117,9 @@ enum child_result {
 	CHILD_EXEC_PKRU_NOT_RESET,
 	CHILD_EXEC_KEY_KEPT,
 	CHILD_BAD_ARGUMENTS,
+	CHILD_PROCESS_RIGHTS_NOT_INHERITED,
+	CHILD_PROCESS_CALL_FAILED,
+	CHILD_EXEC_PROCESS_KEY_KEPT,
 	NR_CHILD_RESULTS
 };
 
@@ -100,11 +132,25 @@ static const char * const child_result_name[NR_CHILD_RESULTS] = {
 	[CHILD_EXEC_PKRU_NOT_RESET] = "exec did not reset PKRU",
 	[CHILD_EXEC_KEY_KEPT] = "exec kept a key allocated",
 	[CHILD_BAD_ARGUMENTS] = "bad exec-child arguments",
+	[CHILD_PROCESS_RIGHTS_NOT_INHERITED] = "PKRU lacks the process rights",
+	[CHILD_PROCESS_CALL_FAILED] = "pkey_set_process() failed in the child",
+	[CHILD_EXEC_PROCESS_KEY_KEPT] = "pkey_set_process() accepted a key after exec",
 };
 
-static unsigned long checks[NR_INVARIANTS];
-static unsigned long failures[NR_INVARIANTS];
-static unsigned long reports;
+/*
+ * Shared with the process-rights process, which counts its checks and
+ * figures here too.
+ */
+struct tally {
+	unsigned long checks[NR_INVARIANTS];
+	unsigned long failures[NR_INVARIANTS];
+	unsigned long reports;
+	/* What the process-rights process did. */
+	unsigned long sets, process_allocs, handshakes, threads, forks, execs;
+	unsigned long checked_signals, einval, faults;
+};
+
+static struct tally *tally;
 
 /* What the run did, for the closing figures. */
 static unsigned long nr_allocs, nr_faults, nr_forks, nr_execs, nr_signals;
@@ -173,11 +219,11 @@ static __printf(3, 4) bool check(enum invariant inv, bool ok,
 {
 	va_list ap;
 
-	count(&checks[inv]);
+	count(&tally->checks[inv]);
 	if (ok)
 		return true;
-	count(&failures[inv]);
-	if (__atomic_fetch_add(&reports, 1, __ATOMIC_RELAXED) < MAX_REPORTS) {
+	count(&tally->failures[inv]);
+	if (__atomic_fetch_add(&tally->reports, 1, __ATOMIC_RELAXED) < MAX_REPORTS) {
 		va_start(ap, fmt);
 		printf("# FAIL [%s] ", invariant_name[inv]);
 		vprintf(fmt, ap);
@@ -692,6 +738,906 @@ static void run_workers(int duration)
 	pthread_join(fork_worker.thread, NULL);
 }
 
+/*
+ * Process-wide rights: pkey_set_process() and PKEY_ALLOC_PROCESS.
+ *
+ * They change a key's rights in every thread of the process, so they
+ * run in a process of their own, forked before the workers above start,
+ * whose threads never compare their whole PKRU with what they wrote:
+ *  - owner threads allocate keys (half with PKEY_ALLOC_PROCESS), give
+ *    them process rights, tag pages with them and probe those, free them
+ *    (sometimes checking that the freed key is refused), and after each
+ *    change hand the key and its rights to every reader;
+ *  - reader threads answer with what RDPKRU says about that key: one is
+ *    never signalled, the other's handlers write PKRU before sigreturn;
+ *  - a spawner creates threads and forks children (half exec) and checks
+ *    what they start with;
+ *  - a tagger allocates plain keys and faults on them, and tags a
+ *    scratch page with any key;
+ *  - a fuzzer calls both with arguments that are never all valid;
+ *  - the main thread signals everybody, some signals checked.
+ * The owners are the only callers that may succeed, each on its own
+ * keys; with the state lock held exclusively, no key changes hands or
+ * rights, so a new thread, a fork child and a signal handler must start
+ * with exactly the PKRU the spec gives them.
+ */
+#define PR_OWNERS		2
+#define PR_READERS		2
+/* Reader that no signal and no handler ever touches. */
+#define PR_QUIET_READER		0
+/* Iterations a reader spins in user space between two polls. */
+#define PR_READER_SPIN		256
+/* One in this many frees checks that the key is then refused. */
+#define PR_PROBE_FREE_EVERY	4
+/* One in this many signal rounds also sends a checked signal. */
+#define PR_CHECKED_SIGNAL_EVERY	4
+/* Unchecked threads a spawner round creates besides the checked one. */
+#define PR_EXTRA_THREADS	2
+/* A checked signal not handled in this long is not checked again. */
+#define PR_HANDLER_WAIT_SECS	10
+/* pr_rights[] entry of a key without process rights. */
+#define PR_NONE			(-1)
+/* pr_holder[] entry of the execute-only key: never handed out. */
+#define PR_XONLY_HOLDER		INT_MAX
+#define EXEC_PROCESS_CHILD_ARG	"--pkey-stress-exec-process-child"
+/* Worker ids in the process-rights process start here. */
+#define PR_FIRST_ID		11
+
+struct pr_mailbox {
+	int seq;		/* request number, set by the owner */
+	int ack;		/* last request answered, set by the reader */
+	int key;
+	uint32_t rights;
+};
+
+struct pr_owner {
+	struct key_worker kw;
+	uint32_t rights[NR_PKEYS];	/* what its PKRU gives each held key */
+	struct pr_mailbox mbox[PR_READERS];
+};
+
+struct pr_reader {
+	struct key_worker kw;
+	int index;		/* its mailbox in every owner */
+	enum invariant inv;
+};
+
+static struct pr_owner pr_owners[PR_OWNERS];
+static struct pr_reader pr_readers[PR_READERS];
+static struct key_worker pr_spawner, pr_tagger, pr_fuzzer;
+static int pr_readers_stop;
+
+/*
+ * The kernel's state as the owners and the tagger changed it: process
+ * rights of each key (PR_NONE: none) and the worker holding it.  Each
+ * change is made with the call that makes it, under the state lock
+ * held shared; a check that needs it to stand still holds it
+ * exclusively.
+ */
+static int pr_rights[NR_PKEYS];
+static int pr_holder[NR_PKEYS];
+static int pr_xonly_key = PR_NONE;
+static int pr_lock_users;	/* shared holders, -1: held exclusively */
+static int pr_lock_waiters;	/* threads waiting to hold it exclusively */
+
+/* Checked signal: the main thread arms a number, one handler claims it. */
+static int pr_handler_seq;
+static uint32_t pr_handler_pkru;
+
+/* What the spawner's exec'd children get: formatted before the fork. */
+static char pr_exec_pkru_arg[NUMBER_ARG_LEN];
+static char pr_exec_key_arg[NUMBER_ARG_LEN];
+static char * const pr_exec_argv[] = {
+	SELF_EXE, EXEC_PROCESS_CHILD_ARG, pr_exec_pkru_arg, pr_exec_key_arg, NULL
+};
+
+static long sys_pkey_set_process(long key, unsigned long rights,
+				 unsigned long flags)
+{
+	return syscall(__NR_pkey_set_process, key, rights, flags);
+}
+
+/*
+ * The documented probe: EINVAL if the kernel has the call, ENOSYS if
+ * not.  @why says which, for the SKIP lines.
+ */
+static bool have_pkey_set_process(char *why, size_t len)
+{
+	long ret;
+
+	errno = 0;
+	ret = sys_pkey_set_process(-1, 0, 0);
+	if (ret == -1 && errno == EINVAL)
+		return true;
+	if (ret == -1 && errno == ERRNO_NO_SYSCALL)
+		snprintf(why, len, "kernel has no pkey_set_process()");
+	else
+		snprintf(why, len, "pkey_set_process(-1, 0, 0) gave %ld (%s), not EINVAL",
+			 ret, strerror(errno));
+	return false;
+}
+
+static void pr_lock_shared(void)
+{
+	int users;
+
+	for (;;) {
+		users = __atomic_load_n(&pr_lock_users, __ATOMIC_ACQUIRE);
+		if (!__atomic_load_n(&pr_lock_waiters, __ATOMIC_ACQUIRE) && users >= 0 &&
+		    __atomic_compare_exchange_n(&pr_lock_users, &users, users + 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		sched_yield();
+	}
+}
+
+static void pr_unlock_shared(void)
+{
+	__atomic_fetch_sub(&pr_lock_users, 1, __ATOMIC_RELEASE);
+}
+
+static void pr_lock_exclusive(void)
+{
+	int none = 0;
+
+	__atomic_fetch_add(&pr_lock_waiters, 1, __ATOMIC_ACQUIRE);
+	while (!__atomic_compare_exchange_n(&pr_lock_users, &none, -1, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		none = 0;
+		sched_yield();
+	}
+	__atomic_fetch_sub(&pr_lock_waiters, 1, __ATOMIC_RELEASE);
+}
+
+static void pr_unlock_exclusive(void)
+{
+	__atomic_store_n(&pr_lock_users, 0, __ATOMIC_RELEASE);
+}
+
+/* @pkru with the process rights of every key that has them. */
+static uint32_t with_process_rights(uint32_t pkru)
+{
+	int key, rights;
+
+	for (key = DEFAULT_PKEY + 1; key < NR_PKEYS; key++) {
+		rights = __atomic_load_n(&pr_rights[key], __ATOMIC_RELAXED);
+		if (rights != PR_NONE)
+			pkru = pkru_with_rights(pkru, key, rights);
+	}
+	return pkru;
+}
+
+static void pr_set_rights(int key, int rights)
+{
+	__atomic_store_n(&pr_rights[key], rights, __ATOMIC_RELAXED);
+}
+
+/* Claim a key pkey_alloc() returned; state lock held shared. */
+static bool pr_claim(struct key_worker *w, int key)
+{
+	int nobody = 0;
+
+	if (!check(INV_ALLOC_EXCLUSIVE, key > DEFAULT_PKEY && key < NR_PKEYS,
+		   "worker %d: pkey_alloc gave key %d\n", w->id, key))
+		return false;
+	return check(INV_ALLOC_EXCLUSIVE,
+		     __atomic_compare_exchange_n(&pr_holder[key], &nobody, w->id, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST),
+		     "worker %d: pkey_alloc gave key %d, held by worker %d\n",
+		     w->id, key, nobody);
+}
+
+/* State lock held shared or exclusively. */
+static void pr_free(struct key_worker *w, int key)
+{
+	pr_set_rights(key, PR_NONE);
+	__atomic_store_n(&pr_holder[key], 0, __ATOMIC_SEQ_CST);
+	check(INV_ALLOC_EXCLUSIVE, sys_pkey_free(key) == 0,
+	      "worker %d: pkey_free(%d): %s\n", w->id, key, strerror(errno));
+}
+
+/* The rights are valid, the key is free: the call must refuse it. */
+static void pr_check_refused(struct key_worker *w, int key, const char *what)
+{
+	uint32_t rights = random_rights(&w->rng);
+	long ret = sys_pkey_set_process(key, rights, 0);
+
+	if (ret == -1 && errno == EINVAL)
+		count(&tally->einval);
+	check(INV_PROC_ERRORS, ret == -1 && errno == EINVAL,
+	      "worker %d: pkey_set_process(%s key %d, %u, 0) gave %ld (%s), not EINVAL\n",
+	      w->id, what, key, rights, ret, strerror(errno));
+}
+
+/* Hand @key and @rights to every reader and wait for all answers. */
+static void pr_handshake(struct pr_owner *o, int key, uint32_t rights)
+{
+	struct pr_mailbox *mb;
+	int i;
+
+	for (i = 0; i < PR_READERS; i++) {
+		mb = &o->mbox[i];
+		mb->key = key;
+		mb->rights = rights;
+		__atomic_store_n(&mb->seq, mb->seq + 1, __ATOMIC_RELEASE);
+	}
+	for (i = 0; i < PR_READERS; i++) {
+		mb = &o->mbox[i];
+		while (__atomic_load_n(&mb->ack, __ATOMIC_ACQUIRE) != mb->seq)
+			sched_yield();
+	}
+	count(&tally->handshakes);
+}
+
+/*
+ * Every held key has the rights this thread was given last for it:
+ * nothing another thread does to other keys changes them.
+ */
+static void pr_check_own_rights(struct pr_owner *o, const char *after)
+{
+	struct key_worker *w = &o->kw;
+	uint32_t pkru = rdpkru();
+	int i, key;
+
+	for (i = 0; i < w->nr_held; i++) {
+		key = w->held[i];
+		check(INV_PROC_CALLER, pkru_key_rights(pkru, key) == o->rights[key],
+		      "owner %d: key %d has rights %u after %s, expected %u (PKRU 0x%08x)\n",
+		      w->id, key, pkru_key_rights(pkru, key), after, o->rights[key], pkru);
+	}
+}
+
+/* Tag the key's page if it is not tagged yet, and probe every access. */
+static void pr_use_page(struct pr_owner *o, int key)
+{
+	struct key_worker *w = &o->kw;
+	char *area = w->pages[key];
+
+	if (!w->tagged[key])
+		w->tagged[key] = tag_present_page(w, area, key);
+	else if (next_random(&w->rng) & 1)
+		madvise(area, page, MADV_DONTNEED);
+	if (w->tagged[key])
+		check_rights(w, area, key, o->rights[key]);
+}
+
+static void pr_owner_drop(struct pr_owner *o)
+{
+	struct key_worker *w = &o->kw;
+	int victim = next_random(&w->rng) % w->nr_held;
+	int key = w->held[victim], other;
+
+	w->held[victim] = w->held[--w->nr_held];
+	if (next_random(&w->rng) % PR_PROBE_FREE_EVERY) {
+		pr_lock_shared();
+		pr_free(w, key);
+		pr_unlock_shared();
+		return;
+	}
+	/* Nobody can allocate the key again before it is refused. */
+	pr_lock_exclusive();
+	pr_free(w, key);
+	pr_check_refused(w, key, "freed");
+	other = DEFAULT_PKEY + 1 + next_random(&w->rng) % NR_USER_PKEYS;
+	if (!__atomic_load_n(&pr_holder[other], __ATOMIC_SEQ_CST))
+		pr_check_refused(w, other, "unallocated");
+	pr_unlock_exclusive();
+}
+
+static void pr_owner_take(struct pr_owner *o)
+{
+	struct key_worker *w = &o->kw;
+	uint32_t rights = random_rights(&w->rng);
+	bool process = next_random(&w->rng) & 1;
+	bool claimed = false;
+	uint32_t pkru;
+	int key, err;
+
+	pr_lock_shared();
+	key = sys_pkey_alloc(process ? PKEY_ALLOC_PROCESS : 0, rights);
+	err = errno;
+	if (key >= 0) {
+		claimed = pr_claim(w, key);
+		if (claimed && process)
+			pr_set_rights(key, rights);
+	}
+	pr_unlock_shared();
+	if (key < 0) {
+		check(INV_PROC_ERRORS, err == ENOSPC || (process && err == ENOMEM),
+		      "owner %d: pkey_alloc(%s, %u): %s\n", w->id,
+		      process ? "PKEY_ALLOC_PROCESS" : "0", rights, strerror(err));
+		sched_yield();
+		return;
+	}
+	if (!claimed)
+		return;
+	if (process)
+		count(&tally->process_allocs);
+	w->held[w->nr_held++] = key;
+	o->rights[key] = rights;
+	pkru = rdpkru();
+	check(INV_PROC_CALLER, pkru_key_rights(pkru, key) == rights,
+	      "owner %d: pkey_alloc(%s, %u) gave key %d rights %u in the caller\n", w->id,
+	      process ? "PKEY_ALLOC_PROCESS" : "0", rights, key, pkru_key_rights(pkru, key));
+	pr_use_page(o, key);
+	if (process)
+		pr_handshake(o, key, rights);
+}
+
+static void pr_owner_set(struct pr_owner *o)
+{
+	struct key_worker *w = &o->kw;
+	int key = w->held[next_random(&w->rng) % w->nr_held];
+	uint32_t rights = random_rights(&w->rng);
+	uint32_t pkru;
+	long ret;
+	int err;
+
+	pr_lock_shared();
+	ret = sys_pkey_set_process(key, rights, 0);
+	err = errno;
+	if (!ret)
+		pr_set_rights(key, rights);
+	pr_unlock_shared();
+	if (ret && err == ENOMEM) {
+		/* Documented, and nothing changed. */
+		count(&tally->checks[INV_PROC_ERRORS]);
+		return;
+	}
+	if (!check(INV_PROC_ERRORS, !ret, "owner %d: pkey_set_process(%d, %u, 0): %s\n",
+		   w->id, key, rights, strerror(err)))
+		return;
+	count(&tally->sets);
+	o->rights[key] = rights;
+	pkru = rdpkru();
+	check(INV_PROC_CALLER, pkru_key_rights(pkru, key) == rights,
+	      "owner %d: pkey_set_process(%d, %u, 0) left rights %u in the caller\n",
+	      w->id, key, rights, pkru_key_rights(pkru, key));
+	pr_use_page(o, key);
+	pr_handshake(o, key, rights);
+}
+
+static void *pr_owner_thread(void *arg)
+{
+	struct pr_owner *o = arg;
+	struct key_worker *w = &o->kw;
+
+	while (!stopping()) {
+		if (w->nr_held == KEYS_HELD)
+			pr_owner_drop(o);
+		if (!w->nr_held || next_random(&w->rng) % 3 == 0)
+			pr_owner_take(o);
+		else
+			pr_owner_set(o);
+		pr_check_own_rights(o, "a round");
+		round_done(w);
+	}
+	return NULL;
+}
+
+/*
+ * Answer every request: after the owner's call returned, this thread
+ * must have the rights without writing PKRU itself.  Between polls it
+ * spins in user space (so it is running when the rights change),
+ * yields or makes a system call (so it gets them on the way back).
+ */
+static void *pr_reader_thread(void *arg)
+{
+	struct pr_reader *r = arg;
+	struct key_worker *w = &r->kw;
+	struct pr_mailbox *mb;
+	uint32_t pkru;
+	int i, spin, seq;
+
+	while (!__atomic_load_n(&pr_readers_stop, __ATOMIC_RELAXED)) {
+		for (i = 0; i < PR_OWNERS; i++) {
+			mb = &pr_owners[i].mbox[r->index];
+			seq = __atomic_load_n(&mb->seq, __ATOMIC_ACQUIRE);
+			if (seq == __atomic_load_n(&mb->ack, __ATOMIC_RELAXED))
+				continue;
+			pkru = rdpkru();
+			check(r->inv, pkru_key_rights(pkru, mb->key) == mb->rights,
+			      "reader %d: key %d has rights %u, the process rights are %u (PKRU 0x%08x)\n",
+			      w->id, mb->key, pkru_key_rights(pkru, mb->key), mb->rights, pkru);
+			__atomic_store_n(&mb->ack, seq, __ATOMIC_RELEASE);
+		}
+		switch (next_random(&w->rng) % 3) {
+		case 0:
+			for (spin = 0; spin < PR_READER_SPIN; spin++)
+				signal_fence();
+			break;
+		case 1:
+			sched_yield();
+			break;
+		default:
+			syscall(SYS_getppid);
+			break;
+		}
+		round_done(w);
+	}
+	return NULL;
+}
+
+static void *pr_new_thread(void *arg)
+{
+	uint32_t *start_pkru = arg;
+
+	*start_pkru = rdpkru();
+	return NULL;
+}
+
+static void *pr_extra_thread(void *arg)
+{
+	sched_yield();
+	return NULL;
+}
+
+/* A key with process rights, and new rights for it; PR_NONE if none. */
+static int pr_any_process_key(struct key_worker *w, uint32_t *rights)
+{
+	int first = next_random(&w->rng) % NR_PKEYS, i, key;
+
+	for (i = 0; i < NR_PKEYS; i++) {
+		key = (first + i) % NR_PKEYS;
+		if (__atomic_load_n(&pr_rights[key], __ATOMIC_RELAXED) != PR_NONE) {
+			*rights = random_rights(&w->rng);
+			return key;
+		}
+	}
+	return PR_NONE;
+}
+
+/*
+ * A new thread starts with the creator's PKRU, but with the process
+ * rights for every key that has them: the creator scribbles over its
+ * own PKRU first so the two differ.
+ */
+static void pr_spawn_thread(struct key_worker *w)
+{
+	pthread_t threads[PR_EXTRA_THREADS], thread;
+	uint32_t expected, got = 0;
+	int i, n = 0;
+	bool made;
+
+	pr_lock_exclusive();
+	set_pkru(w, random_pkru(&w->rng));
+	expected = with_process_rights(w->pkru);
+	made = !pthread_create(&thread, NULL, pr_new_thread, &got);
+	if (made)
+		pthread_join(thread, NULL);
+	pr_unlock_exclusive();
+	if (!check(INV_PROC_INHERITED, made, "pthread_create failed\n"))
+		return;
+	count(&tally->threads);
+	check(INV_PROC_INHERITED, got == expected,
+	      "new thread started with PKRU 0x%08x, expected 0x%08x (creator 0x%08x)\n",
+	      got, expected, w->pkru);
+	/* Threads that come and go while the rights change: just load. */
+	for (i = 0; i < PR_EXTRA_THREADS; i++)
+		if (!pthread_create(&threads[n], NULL, pr_extra_thread, NULL))
+			n++;
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
+/* In a forked child: only raw system calls, report by exit code. */
+static int pr_forked_child(uint32_t expected, int key, uint32_t rights, bool exec)
+{
+	static char * const envp[] = { NULL };
+
+	if (rdpkru() != expected)
+		return CHILD_PROCESS_RIGHTS_NOT_INHERITED;
+	if (exec) {
+		execve(SELF_EXE, pr_exec_argv, envp);
+		return CHILD_EXEC_FAILED;
+	}
+	if (key == PR_NONE)
+		return CHILD_OK;
+	/* The child has its own copy of the key and its process rights. */
+	if (sys_pkey_set_process(key, rights, 0))
+		return CHILD_PROCESS_CALL_FAILED;
+	if (pkru_key_rights(rdpkru(), key) != rights)
+		return CHILD_PROCESS_RIGHTS_NOT_INHERITED;
+	return CHILD_OK;
+}
+
+static void pr_fork(struct key_worker *w, bool exec)
+{
+	uint32_t expected, rights = 0;
+	int status, key;
+	pid_t pid;
+
+	pr_lock_exclusive();
+	set_pkru(w, random_pkru(&w->rng));
+	expected = with_process_rights(w->pkru);
+	key = pr_any_process_key(w, &rights);
+	snprintf(pr_exec_key_arg, sizeof(pr_exec_key_arg), "%d", key);
+	pid = fork();
+	if (pid == 0)
+		_exit(pr_forked_child(expected, key, rights, exec));
+	pr_unlock_exclusive();
+	if (!check(INV_PROC_INHERITED, pid > 0, "fork: %s\n", strerror(errno)))
+		return;
+	count(exec ? &tally->execs : &tally->forks);
+	if (!check(INV_PROC_INHERITED, waitpid(pid, &status, 0) == pid,
+		   "waitpid: %s\n", strerror(errno)))
+		return;
+	check(INV_PROC_INHERITED, WIFEXITED(status) && WEXITSTATUS(status) == CHILD_OK,
+	      "child %s (key %d): %s%s (status 0x%x)\n", exec ? "exec" : "fork", key,
+	      WIFSIGNALED(status) ? "killed by " : "",
+	      WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
+	      WEXITSTATUS(status) < NR_CHILD_RESULTS ?
+	      child_result_name[WEXITSTATUS(status)] : "unknown exit code", status);
+}
+
+static void *pr_spawner_thread(void *arg)
+{
+	struct key_worker *w = arg;
+	unsigned long round = 0;
+
+	snprintf(pr_exec_pkru_arg, sizeof(pr_exec_pkru_arg), "0x%08x", default_pkru);
+	while (!stopping()) {
+		pr_spawn_thread(w);
+		pr_fork(w, ++round % EXEC_EVERY == 0);
+		round_done(w);
+	}
+	return NULL;
+}
+
+/*
+ * Plain keys beside the process ones: allocate, tag, change rights with
+ * WRPKRU and fault; and tag a scratch page with any key, which must
+ * either work or be EINVAL.
+ */
+static void pr_tagger_round(struct key_worker *w, char *scratch)
+{
+	uint32_t rights = random_rights(&w->rng), value = 0;
+	long key, ret;
+	int victim;
+
+	if (w->nr_held == KEYS_HELD) {
+		victim = next_random(&w->rng) % KEYS_HELD;
+		pr_lock_shared();
+		pr_free(w, w->held[victim]);
+		pr_unlock_shared();
+		w->held[victim] = w->held[--w->nr_held];
+	}
+	pr_lock_shared();
+	key = sys_pkey_alloc(0, rights);
+	if (key >= 0 && !pr_claim(w, key))
+		key = -1;
+	pr_unlock_shared();
+	if (key >= 0) {
+		w->held[w->nr_held++] = key;
+		if (!w->tagged[key])
+			w->tagged[key] = tag_present_page(w, w->pages[key], key);
+		if (w->tagged[key]) {
+			check_rights(w, w->pages[key], key, rights);
+			rights = random_rights(&w->rng);
+			set_key_rights(key, rights);
+			check_rights(w, w->pages[key], key, rights);
+		}
+	}
+	key = (long)(next_random(&w->rng) % (NR_PKEYS + 2)) - 1;
+	ret = sys_pkey_mprotect(scratch, page, PROT_READ | PROT_WRITE, key);
+	check(INV_PROC_ERRORS, ret == 0 || errno == EINVAL,
+	      "pkey_mprotect(scratch, key %ld): %s\n", key, strerror(errno));
+	/* Whatever key the page has now: faults are the load. */
+	if (!probe_read(probe_word(scratch), &value))
+		count(&tally->faults);
+	if (!probe_write(probe_word(scratch), value))
+		count(&tally->faults);
+}
+
+static void *pr_tagger_thread(void *arg)
+{
+	struct key_worker *w = arg;
+	char *scratch = map_rw(page);
+
+	while (!stopping()) {
+		pr_tagger_round(w, scratch);
+		round_done(w);
+	}
+	return NULL;
+}
+
+/* Any key, valid or not, as the kernel's int parameter sees it. */
+static long pr_random_key(uint32_t *rng)
+{
+	static const long keys[] = {
+		-1, -2, INT_MIN, DEFAULT_PKEY, NR_PKEYS, NR_PKEYS + 1, INT_MAX,
+	};
+	unsigned long wide;
+
+	switch (next_random(rng) % 4) {
+	case 0:
+		return keys[next_random(rng) % ARRAY_SIZE(keys)];
+	case 1:
+		return pr_xonly_key;
+	case 2:
+		/* Upper bits that the kernel's int drops, on 64-bit. */
+		wide = next_random(rng);
+		wide = wide << 16 << 16 | (next_random(rng) % NR_PKEYS);
+		return (long)wide;
+	default:
+		return (long)next_random(rng);
+	}
+}
+
+static unsigned long pr_random_bits(uint32_t *rng)
+{
+	unsigned long bits = next_random(rng);
+
+	switch (next_random(rng) % 4) {
+	case 0:
+		return 0;
+	case 1:
+		return bits & PKEY_RIGHTS_MASK;
+	case 2:
+		return BIT(next_random(rng) % (8 * sizeof(long)));
+	default:
+		return bits << 16 << 16 | next_random(rng);
+	}
+}
+
+/*
+ * Never a call that could succeed: one owner's key taking another's
+ * rights would fail the owners' checks, not this one.
+ */
+static void pr_fuzz_round(struct key_worker *w)
+{
+	long key = pr_random_key(&w->rng), ret;
+	unsigned long rights = pr_random_bits(&w->rng);
+	unsigned long flags = pr_random_bits(&w->rng);
+	int k = (int)key;
+
+	if (k > DEFAULT_PKEY && k < NR_PKEYS && k != pr_xonly_key &&
+	    !(rights & ~PKEY_RIGHTS_MASK) && !(unsigned int)flags)
+		rights |= BIT(2);
+	ret = sys_pkey_set_process(key, rights, flags);
+	if (ret == -1 && errno == EINVAL)
+		count(&tally->einval);
+	check(INV_PROC_ERRORS, ret == -1 && (errno == EINVAL || errno == ENOMEM),
+	      "pkey_set_process(%ld, 0x%lx, 0x%lx) gave %ld (%s)\n",
+	      key, rights, flags, ret, strerror(errno));
+
+	rights = pr_random_bits(&w->rng);
+	flags = next_random(&w->rng) & 1 ? PKEY_ALLOC_PROCESS : pr_random_bits(&w->rng);
+	if (!(flags & ~PKEY_ALLOC_PROCESS) && !(rights & ~PKEY_RIGHTS_MASK))
+		rights |= BIT(2);
+	ret = sys_pkey_alloc(flags, rights);
+	if (ret == -1 && errno == EINVAL)
+		count(&tally->einval);
+	check(INV_PROC_ERRORS, ret == -1 && errno == EINVAL,
+	      "pkey_alloc(0x%lx, 0x%lx) gave %ld (%s)\n", flags, rights, ret, strerror(errno));
+	if (ret >= 0 && ret < NR_PKEYS)
+		sys_pkey_free(ret);
+}
+
+static void *pr_fuzzer_thread(void *arg)
+{
+	struct key_worker *w = arg;
+
+	while (!stopping()) {
+		pr_fuzz_round(w);
+		round_done(w);
+		/* Leave the CPU to the owners and readers. */
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void pr_scribble_handler(int sig)
+{
+	static __thread uint32_t rng = 1;
+
+	/* sigreturn puts the interrupted PKRU back, process rights kept. */
+	wrpkru(random_pkru(&rng));
+}
+
+static void pr_checked_handler(int sig)
+{
+	static __thread uint32_t rng = 1;
+	uint32_t entry = rdpkru();
+	int seq = __atomic_load_n(&pr_handler_seq, __ATOMIC_ACQUIRE);
+
+	if (seq > 0) {
+		pr_handler_pkru = entry;
+		__atomic_compare_exchange_n(&pr_handler_seq, &seq, -seq, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	}
+	wrpkru(random_pkru(&rng));
+}
+
+static void pr_install_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = pr_scribble_handler;
+	if (sigaction(SIGUSR1, &sa, NULL))
+		ksft_exit_fail_perror("sigaction(SIGUSR1)");
+	sa.sa_handler = pr_checked_handler;
+	if (sigaction(SIGUSR2, &sa, NULL))
+		ksft_exit_fail_perror("sigaction(SIGUSR2)");
+}
+
+/*
+ * With nothing changing, a handler starts with the default PKRU plus
+ * the process rights.  False once a handler did not run in time: its
+ * signal may still be pending, and is not checked.
+ */
+static bool pr_checked_signal(struct key_worker *target, int seq)
+{
+	time_t deadline = time(NULL) + PR_HANDLER_WAIT_SECS;
+	uint32_t expected;
+	int armed = seq;
+	bool handled;
+
+	pr_lock_exclusive();
+	expected = with_process_rights(default_pkru);
+	__atomic_store_n(&pr_handler_seq, seq, __ATOMIC_RELEASE);
+	pthread_kill(target->thread, SIGUSR2);
+	while (__atomic_load_n(&pr_handler_seq, __ATOMIC_ACQUIRE) == seq &&
+	       time(NULL) < deadline)
+		sched_yield();
+	/* Disarm; failing that, the handler claimed it. */
+	handled = !__atomic_compare_exchange_n(&pr_handler_seq, &armed, 0, false,
+					       __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE);
+	pr_unlock_exclusive();
+	if (!handled) {
+		ksft_print_msg("worker %d: no handler in %d s, no more checked signals\n",
+			       target->id, PR_HANDLER_WAIT_SECS);
+		return false;
+	}
+	count(&tally->checked_signals);
+	check(INV_PROC_HANDLER, pr_handler_pkru == expected,
+	      "handler in worker %d started with PKRU 0x%08x, expected 0x%08x\n",
+	      target->id, pr_handler_pkru, expected);
+	return true;
+}
+
+/* Every thread but the quiet reader; NULL past the last. */
+#define PR_SIGNAL_TARGETS	(PR_OWNERS + PR_READERS - 1 + 3)
+static struct key_worker *pr_signal_target(int i)
+{
+	if (i < PR_OWNERS)
+		return &pr_owners[i].kw;
+	i -= PR_OWNERS;
+	if (i < PR_READERS - 1)
+		return &pr_readers[PR_QUIET_READER + 1 + i].kw;
+	i -= PR_READERS - 1;
+	switch (i) {
+	case 0:
+		return &pr_spawner;
+	case 1:
+		return &pr_tagger;
+	case 2:
+		return &pr_fuzzer;
+	default:
+		return NULL;
+	}
+}
+
+static bool pr_every_worker_ran(void)
+{
+	struct key_worker *w;
+	int i;
+
+	for (i = 0; (w = pr_signal_target(i)); i++)
+		if (!ran_a_round(w))
+			return false;
+	return ran_a_round(&pr_readers[PR_QUIET_READER].kw);
+}
+
+/* The execute-only key, if the kernel gives PROT_EXEC memory one. */
+static void pr_find_xonly_key(void)
+{
+	char *area = map_rw(page);
+	int key;
+
+	if (mprotect(area, page, PROT_EXEC))
+		return;
+	key = smaps_pkey_at(area);
+	if (key > DEFAULT_PKEY && key < NR_PKEYS) {
+		pr_xonly_key = key;
+		pr_holder[key] = PR_XONLY_HOLDER;
+	}
+}
+
+static void pr_start_workers(int *id)
+{
+	int i;
+
+	for (i = 0; i < PR_OWNERS; i++) {
+		init_worker(&pr_owners[i].kw, (*id)++);
+		start(&pr_owners[i].kw, pr_owner_thread, &pr_owners[i]);
+	}
+	for (i = 0; i < PR_READERS; i++) {
+		init_worker(&pr_readers[i].kw, (*id)++);
+		pr_readers[i].index = i;
+		pr_readers[i].inv = i == PR_QUIET_READER ? INV_PROC_QUIET_READER :
+				    INV_PROC_SIGNALLED_READER;
+		start(&pr_readers[i].kw, pr_reader_thread, &pr_readers[i]);
+	}
+	init_worker(&pr_spawner, (*id)++);
+	start(&pr_spawner, pr_spawner_thread, &pr_spawner);
+	init_worker(&pr_tagger, (*id)++);
+	start(&pr_tagger, pr_tagger_thread, &pr_tagger);
+	init_worker(&pr_fuzzer, (*id)++);
+	start(&pr_fuzzer, pr_fuzzer_thread, &pr_fuzzer);
+}
+
+/* The process-rights process: forked before any thread, exits when done. */
+static void process_rights_main(int duration, int id)
+{
+	struct timespec period = { .tv_nsec = SIGNAL_PERIOD_NS };
+	time_t end = time(NULL) + duration;
+	unsigned long round = 0;
+	struct key_worker *w;
+	bool checked = true;
+	int i, key, seq = 0;
+
+	/* Not inherited across fork(). */
+	alarm(duration + HANG_MARGIN_SECS);
+	pr_install_handlers();
+	for (key = 0; key < NR_PKEYS; key++)
+		pr_rights[key] = PR_NONE;
+	pr_find_xonly_key();
+	pr_start_workers(&id);
+
+	while (time(NULL) < end || !pr_every_worker_ran()) {
+		for (i = 0; (w = pr_signal_target(i)); i++)
+			pthread_kill(w->thread, SIGUSR1);
+		if (checked && ++round % PR_CHECKED_SIGNAL_EVERY == 0) {
+			w = pr_signal_target(++seq % PR_SIGNAL_TARGETS);
+			checked = pr_checked_signal(w, seq);
+		}
+		nanosleep(&period, NULL);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < PR_OWNERS; i++)
+		pthread_join(pr_owners[i].kw.thread, NULL);
+	pthread_join(pr_spawner.thread, NULL);
+	pthread_join(pr_tagger.thread, NULL);
+	pthread_join(pr_fuzzer.thread, NULL);
+	/* The owners waited for every answer they asked for. */
+	__atomic_store_n(&pr_readers_stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < PR_READERS; i++)
+		pthread_join(pr_readers[i].kw.thread, NULL);
+	fflush(stdout);
+	_exit(0);
+}
+
+/* Fork the process-rights process; 0 when there is none. */
+static pid_t start_process_rights(int duration, int id)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		process_rights_main(duration, id);
+	if (pid < 0)
+		ksft_exit_fail_perror("fork");
+	return pid;
+}
+
+static void wait_process_rights(pid_t pid)
+{
+	int status;
+
+	if (!check(INV_CHILDREN_CLEAN, waitpid(pid, &status, 0) == pid,
+		   "waitpid(process-rights process): %s\n", strerror(errno)))
+		return;
+	check(INV_CHILDREN_CLEAN, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "process-rights process: %s%s (status 0x%x)\n",
+	      WIFSIGNALED(status) ? "killed by " : "exit code ",
+	      WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "not 0", status);
+}
+
 /* Every tagged page of a worker still shows its key in smaps. */
 static void check_worker_pages(struct key_worker *w)
 {
@@ -754,8 +1700,11 @@ static void check_final_state(void)
 	check_allocation_map();
 }
 
-/* After execve() from a forked child: PKRU and allocations start over. */
-static int exec_child_main(int argc, char **argv)
+/*
+ * After execve() from a forked child: PKRU and allocations start over;
+ * from the process-rights process, process rights too.
+ */
+static int exec_child_main(int argc, char **argv, bool process)
 {
 	unsigned long pkru;
 	long key;
@@ -768,6 +1717,8 @@ static int exec_child_main(int argc, char **argv)
 		return CHILD_EXEC_PKRU_NOT_RESET;
 	if (sys_pkey_free(key) == 0 || errno != EINVAL)
 		return CHILD_EXEC_KEY_KEPT;
+	if (process && (sys_pkey_set_process(key, 0, 0) == 0 || errno != EINVAL))
+		return CHILD_EXEC_PROCESS_KEY_KEPT;
 	return CHILD_OK;
 }
 
@@ -801,24 +1752,42 @@ static void install_handlers(void)
 		ksft_exit_fail_perror("sigaction(SIGUSR1)");
 }
 
-static void report(int duration)
+static void report(int duration, const char *no_process_rights)
 {
 	int inv;
 
 	ksft_print_msg("%d s: %lu allocations, %lu faults, %lu forks, %lu execs, %lu signals\n",
 		       duration, nr_allocs, nr_faults, nr_forks, nr_execs, nr_signals);
-	for (inv = 0; inv < NR_INVARIANTS; inv++)
-		ksft_test_result(checks[inv] && !failures[inv],
+	if (!no_process_rights) {
+		ksft_print_msg("process rights: %lu sets, %lu allocations, %lu handshakes\n",
+			       tally->sets, tally->process_allocs, tally->handshakes);
+		ksft_print_msg("process rights: %lu threads, %lu forks, %lu execs, %lu signals\n",
+			       tally->threads, tally->forks, tally->execs, tally->checked_signals);
+		ksft_print_msg("process rights: %lu EINVAL results, %lu scratch faults\n",
+			       tally->einval, tally->faults);
+	}
+	for (inv = 0; inv < NR_INVARIANTS; inv++) {
+		if (inv >= FIRST_PROC_INVARIANT && no_process_rights) {
+			ksft_test_result_skip("%s: %s\n", invariant_name[inv],
+					      no_process_rights);
+			continue;
+		}
+		ksft_test_result(tally->checks[inv] && !tally->failures[inv],
 				 "%s (%lu checks, %lu failed)\n", invariant_name[inv],
-				 checks[inv], failures[inv]);
+				 tally->checks[inv], tally->failures[inv]);
+	}
 }
 
 int main(int argc, char **argv)
 {
+	char why[128] = "";
+	pid_t process_rights = 0;
 	int duration;
 
 	if (argc > 1 && !strcmp(argv[1], EXEC_CHILD_ARG))
-		return exec_child_main(argc, argv);
+		return exec_child_main(argc, argv, false);
+	if (argc > 1 && !strcmp(argv[1], EXEC_PROCESS_CHILD_ARG))
+		return exec_child_main(argc, argv, true);
 
 	ksft_print_header();
 	duration = parse_duration(argc, argv);
@@ -831,12 +1800,21 @@ int main(int argc, char **argv)
 	/* Nothing ran WRPKRU yet: this is what the kernel gives a new program. */
 	default_pkru = rdpkru();
 	page = page_size();
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED)
+		ksft_exit_fail_perror("mmap(MAP_SHARED)");
 	shared = map_rw(SHARED_PAGES * page);
 	install_handlers();
 	alarm(duration + HANG_MARGIN_SECS);
 
+	/* Before any thread: the new process must not inherit one. */
+	if (have_pkey_set_process(why, sizeof(why)))
+		process_rights = start_process_rights(duration, PR_FIRST_ID);
 	run_workers(duration);
+	if (process_rights)
+		wait_process_rights(process_rights);
 	check_final_state();
-	report(duration);
+	report(duration, process_rights ? NULL : why);
 	ksft_finished();
 }

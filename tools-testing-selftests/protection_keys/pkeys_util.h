@@ -78,6 +78,18 @@ static inline void signal_fence(void)
 #ifndef PKEY_DISABLE_WRITE
 # define PKEY_DISABLE_WRITE	0x2
 #endif
+/*
+ * Process-wide rights: pkey_set_process() sets a key's rights in every
+ * thread of the process, and pkey_alloc() with PKEY_ALLOC_PROCESS gives
+ * the new key its initial rights that way.  The call has the same
+ * number on i386 and x86-64.
+ */
+#ifndef __NR_pkey_set_process
+# define __NR_pkey_set_process	463
+#endif
+#ifndef PKEY_ALLOC_PROCESS
+# define PKEY_ALLOC_PROCESS	0x1
+#endif
 /* The only access-rights bits pkey_alloc() accepts on x86. */
 #define PKEY_RIGHTS_MASK	(PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE)
 /* No restriction at all: the key grants read and write. */
@@ -297,6 +309,17 @@ static inline long sys_pkey_mprotect(void *addr, size_t len,
 }
 
 /*
+ * pkey_set_process(), glibc style: 0, or -1 with errno set.  No C
+ * library wraps it yet.
+ */
+static inline int pkey_set_process(int pkey, unsigned long rights,
+				   unsigned int flags)
+{
+	return (int)syscall(__NR_pkey_set_process, (long)pkey, rights,
+			    (unsigned long)flags);
+}
+
+/*
  * The errno of a system call the kernel does not implement: ENOSYS, 38 in
  * include/uapi/asm-generic/errno.h, which x86 uses.
  */
@@ -456,6 +479,24 @@ void altstack_entry(int sig, siginfo_t *si, void *ctx);
 void altstack_handler_body(int sig, siginfo_t *si, void *ctx);
 extern uint32_t altstack_handler_pkru;
 extern uint32_t altstack_entry_pkru;
+
+/* ------------------------------------------------------------------ */
+/* Assembly helpers defined in process_rights.c                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read or write one word; 1 if the access completed, 0 if it faulted.
+ * The faulting instruction is pr_read_insn/pr_write_insn; the SIGSEGV
+ * handler resumes at pr_read_fixup/pr_write_fixup.
+ */
+int pr_probe_read(const uint32_t *addr, uint32_t *value);
+int pr_probe_write(uint32_t *addr, uint32_t value);
+extern const char pr_read_insn[], pr_read_fixup[];
+extern const char pr_write_insn[], pr_write_fixup[];
+
+/* A SIGSEGV handler that opens every key before it touches its stack. */
+void pr_open_segv_entry(int sig, siginfo_t *si, void *ctx);
+void pr_open_segv_body(int sig, siginfo_t *si, void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* /proc/self/smaps                                                    */
