@@ -65,7 +65,8 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey);
 static void mm_pkey_put(struct mm_struct *mm, int pkey)
 {
 	mm->pkeys.allocated &= ~BIT(pkey);
-	mm_pkey_clear_process_rights(mm, pkey);
+	if (unlikely(mm->pkeys.process_keys & BIT(pkey)))
+		mm_pkey_clear_process_rights(mm, pkey);
 }
 
 /*
@@ -459,8 +460,6 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
 {
 	struct mm_pkeys_process *p = mm->pkeys.process;
 
-	if (!p)
-		return;
 	raw_spin_lock_irq(&p->lock);
 	p->keys &= ~BIT(pkey);
 	p->rights &= ~PKEY_RIGHTS_BITS(pkey);
@@ -469,7 +468,7 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
 }
 
 /**
- * pkeys_thread_linked - Catch up a new thread with the process rights
+ * __pkeys_thread_linked - Catch up a new thread with the process rights
  * @p:	The new thread, linked into its thread group but not yet running
  *
  * Called by clone() with the thread group's siglock held.  The new
@@ -477,34 +476,34 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
  * by pkey_set_process(), which takes the same lock: rights set in between
  * go into its saved PKRU now.
  */
-void pkeys_thread_linked(struct task_struct *p)
+void __pkeys_thread_linked(struct task_struct *p)
 {
-	struct mm_struct *mm = p->mm;
 	struct pkey_rights r;
 
-	if (!mm_pkeys_has_process_rights(mm))
-		return;
-	mm_pkeys_process_rights(mm, p->pkeys_gen, &r, &p->pkeys_gen);
+	mm_pkeys_process_rights(p->mm, p->pkeys_gen, &r, &p->pkeys_gen);
 	if (r.keys)
 		arch_pkeys_apply_task_rights(p, &r);
 }
 
 /**
- * pkeys_sigreturn - Keep process rights set during a signal handler
- * @frame_gen:	The generation the restored PKRU reflects, from the frame
+ * pkeys_apply_process_rights - Give current the process rights set since
+ * @since:	A generation, 0 for all process rights
  *
- * Called by sigreturn after the interrupted PKRU has been restored from
- * the signal frame.  Rights set process-wide after the signal was
- * delivered are not undone: those keys get their current process rights.
+ * For the architecture's signal code, where the current thread's PKRU has
+ * been set from elsewhere: a signal handler starts with all process rights
+ * (@since 0); sigreturn restores the interrupted PKRU from the signal
+ * frame, and rights set process-wide after the signal was delivered (the
+ * frame's generation) are not undone.  Does not change which generation
+ * the thread has taken.
  */
-void pkeys_sigreturn(u64 frame_gen)
+void pkeys_apply_process_rights(u64 since)
 {
 	struct mm_struct *mm = current->mm;
 	struct pkey_rights r;
 
 	if (!mm_pkeys_has_process_rights(mm))
 		return;
-	mm_pkeys_process_rights(mm, frame_gen, &r, NULL);
+	mm_pkeys_process_rights(mm, since, &r, NULL);
 	if (r.keys)
 		arch_pkeys_apply_rights(&r);
 }
@@ -531,41 +530,49 @@ static bool mm_pkey_is_allocated_unlocked(struct mm_struct *mm, int pkey)
 	return allocated;
 }
 
-/* Allocate a key for pkey_alloc(); @mm is current's and write-locked. */
-static int mm_pkey_alloc(struct mm_struct *mm, unsigned long flags,
-			 unsigned long init_rights)
+/* pkey_alloc(PKEY_ALLOC_PROCESS): @init_rights are for every thread. */
+static noinline int pkey_alloc_process(unsigned long init_rights)
 {
-	int pkey = mm_pkey_get(mm);
-	int err;
+	struct mm_struct *mm = current->mm;
+	int pkey, err;
 
-	if (pkey < 0)
-		return pkey;
-	if (flags & PKEY_ALLOC_PROCESS)
+	pkeys_process_rights_enable();
+	mmap_write_lock(mm);
+	pkey = mm_pkey_get(mm);
+	if (pkey >= 0) {
 		err = mm_pkey_set_process_rights(mm, pkey, init_rights);
-	else	/* Only the calling thread gets @init_rights for the key. */
-		err = arch_set_user_pkey_rights(pkey, init_rights);
-	if (err) {
-		mm_pkey_put(mm, pkey);
-		return err;
+		if (err) {
+			mm_pkey_put(mm, pkey);
+			pkey = err;
+		}
 	}
+	mmap_write_unlock(mm);
 	return pkey;
 }
 
 SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 {
 	struct mm_struct *mm = current->mm;
-	int pkey;
+	int pkey, err;
 
 	if ((flags & ~PKEY_ALLOC_PROCESS) || (init_rights & ~PKEY_ACCESS_MASK))
 		return -EINVAL;
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
 	if (flags & PKEY_ALLOC_PROCESS)
-		pkeys_process_rights_enable();
+		return pkey_alloc_process(init_rights);
 
 	/* Not killable: EINTR is not among pkey_alloc()'s errors. */
 	mmap_write_lock(mm);
-	pkey = mm_pkey_alloc(mm, flags, init_rights);
+	pkey = mm_pkey_get(mm);
+	if (pkey >= 0) {
+		/* Only the calling thread gets @init_rights for the key. */
+		err = arch_set_user_pkey_rights(pkey, init_rights);
+		if (err) {
+			mm_pkey_put(mm, pkey);
+			pkey = err;
+		}
+	}
 	mmap_write_unlock(mm);
 	return pkey;
 }

@@ -84,21 +84,6 @@ void arch_pkeys_apply_task_rights(struct task_struct *t,
 	t->thread.pkru = pkru_apply(t->thread.pkru, r);
 }
 
-/**
- * pkru_add_process_rights - Apply the process-wide rights of an mm
- * @mm:		The address space
- * @pkru:	A PKRU value
- *
- * Return: @pkru with the process rights of every key that has them.
- */
-u32 pkru_add_process_rights(struct mm_struct *mm, u32 pkru)
-{
-	struct pkey_rights r;
-
-	mm_pkeys_process_rights(mm, 0, &r, NULL);
-	return pkru_apply(pkru, &r);
-}
-
 /*
  * Set the default PKRU.  All ordinary memory has key 0: a default that
  * restricts it would break every program, and is refused.
