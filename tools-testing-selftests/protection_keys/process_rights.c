@@ -33,7 +33,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <linux/io_uring.h>
 /* __rseq_offset and __rseq_size: glibc 2.35 and later. */
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 35)
 # include <sys/rseq.h>
@@ -159,18 +158,6 @@ static bool require_process_rights(struct __test_metadata *_metadata)
 	return require_pku(_metadata);
 }
 
-/* A system call must fail with exactly @expected_errno. */
-#define EXPECT_SYSCALL_ERRNO(expected_errno, call) do {			\
-	long __ret;							\
-	int __err;							\
-	errno = 0;							\
-	__ret = (long)(call);						\
-	__err = errno;							\
-	EXPECT_EQ(-1, __ret) TH_LOG("%s succeeded", #call);		\
-	EXPECT_EQ(expected_errno, __err)				\
-		TH_LOG("%s: errno %d (%s)", #call, __err, strerror(__err)); \
-} while (0)
-
 /* ==================================================================== */
 /* Small helpers                                                        */
 /* ==================================================================== */
@@ -188,14 +175,6 @@ static void pin_to_cpu(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);	/* best effort */
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* RDPKRU that the compiler keeps in order with memory accesses. */
@@ -287,40 +266,8 @@ static uint32_t pattern_pkru(unsigned int seed, int skip)
 	return pkru;
 }
 
-static int install_handler(int sig, void (*fn)(int, siginfo_t *, void *),
-			   int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
 /* Run @fn in a child process; its exit status, 128 + signal, or -1. */
-static int run_in_child(int (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		alarm(CHILD_TIMEOUT_SECS);
-		_exit(fn(arg));
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
-}
+#define run_in_child(fn, arg)	run_in_child_timeout(fn, arg, CHILD_TIMEOUT_SECS)
 
 /* ==================================================================== */
 /* Threads                                                              */
@@ -709,7 +656,7 @@ static int alloc_for_mode(void **page, enum grant_mode mode)
 struct late_access {
 	uint32_t *word;
 	int go;
-	struct thread inner;	/* v8_grandchild_thread: the thread it creates */
+	struct thread inner;	/* v8_thread grandchild_*: the thread it creates */
 	int inner_started;
 	struct access_result r;
 };
@@ -722,54 +669,6 @@ static void *access_when_told(void *arg)
 		sched_yield();
 	try_access(c->word, &c->r);
 	return NULL;
-}
-
-/* (a) A thread that exists before the key is allocated uses the key. */
-FIXTURE(v8_early_thread) {
-};
-
-FIXTURE_VARIANT(v8_early_thread) {
-	enum grant_mode mode;
-};
-
-FIXTURE_VARIANT_ADD(v8_early_thread, plain_alloc) {
-	.mode = GRANT_NONE,
-};
-
-FIXTURE_VARIANT_ADD(v8_early_thread, alloc_process) {
-	.mode = GRANT_ALLOC_FLAG,
-};
-
-FIXTURE_VARIANT_ADD(v8_early_thread, set_process) {
-	.mode = GRANT_SET_PROCESS,
-};
-
-FIXTURE_SETUP(v8_early_thread)
-{
-	require_for_mode(_metadata, variant->mode);
-}
-
-FIXTURE_TEARDOWN(v8_early_thread)
-{
-}
-
-TEST_F(v8_early_thread, touches_keyed_memory)
-{
-	struct late_access c = { 0 };
-	struct thread t;
-	void *page;
-	int key;
-
-	ASSERT_TRUE(start_thread(&t, access_when_told, &c));
-	key = alloc_for_mode(&page, variant->mode);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	c.word = probe_word(page);
-	publish(&c.go, 1);
-	ASSERT_TRUE(join_thread(&t));
-	if (variant->mode == GRANT_NONE)
-		expect_key_fault(_metadata, &c.r, c.word, key);
-	else
-		expect_key_access(_metadata, &c.r);
 }
 
 /*
@@ -789,48 +688,72 @@ static void *create_accessor_when_told(void *arg)
 	return NULL;
 }
 
-FIXTURE(v8_grandchild_thread) {
+/*
+ * A thread other than the allocating one uses the key: (a) one that
+ * exists before the key is allocated (early_*), or (b) one that such a
+ * thread creates after the allocation (grandchild_*).
+ */
+FIXTURE(v8_thread) {
 };
 
-FIXTURE_VARIANT(v8_grandchild_thread) {
+FIXTURE_VARIANT(v8_thread) {
 	enum grant_mode mode;
+	bool grandchild;
 };
 
-FIXTURE_VARIANT_ADD(v8_grandchild_thread, plain_alloc) {
+FIXTURE_VARIANT_ADD(v8_thread, early_plain_alloc) {
 	.mode = GRANT_NONE,
 };
 
-FIXTURE_VARIANT_ADD(v8_grandchild_thread, alloc_process) {
+FIXTURE_VARIANT_ADD(v8_thread, early_alloc_process) {
 	.mode = GRANT_ALLOC_FLAG,
 };
 
-FIXTURE_VARIANT_ADD(v8_grandchild_thread, set_process) {
+FIXTURE_VARIANT_ADD(v8_thread, early_set_process) {
 	.mode = GRANT_SET_PROCESS,
 };
 
-FIXTURE_SETUP(v8_grandchild_thread)
+FIXTURE_VARIANT_ADD(v8_thread, grandchild_plain_alloc) {
+	.mode = GRANT_NONE,
+	.grandchild = true,
+};
+
+FIXTURE_VARIANT_ADD(v8_thread, grandchild_alloc_process) {
+	.mode = GRANT_ALLOC_FLAG,
+	.grandchild = true,
+};
+
+FIXTURE_VARIANT_ADD(v8_thread, grandchild_set_process) {
+	.mode = GRANT_SET_PROCESS,
+	.grandchild = true,
+};
+
+FIXTURE_SETUP(v8_thread)
 {
 	require_for_mode(_metadata, variant->mode);
 }
 
-FIXTURE_TEARDOWN(v8_grandchild_thread)
+FIXTURE_TEARDOWN(v8_thread)
 {
 }
 
-TEST_F(v8_grandchild_thread, touches_keyed_memory)
+TEST_F(v8_thread, touches_keyed_memory)
 {
 	struct late_access c = { 0 };
 	struct thread t;
 	void *page;
 	int key;
 
-	ASSERT_TRUE(start_thread(&t, create_accessor_when_told, &c));
+	ASSERT_TRUE(start_thread(&t, variant->grandchild ?
+				 create_accessor_when_told : access_when_told,
+				 &c));
 	key = alloc_for_mode(&page, variant->mode);
 	ASSERT_GT(key, DEFAULT_PKEY);
 	c.word = probe_word(page);
 	publish(&c.go, 1);
 	ASSERT_TRUE(join_thread(&t));
-	ASSERT_EQ(1, READ_ONCE(c.inner_started));
+	if (variant->grandchild)
+		ASSERT_EQ(1, READ_ONCE(c.inner_started));
 	if (variant->mode == GRANT_NONE)
 		expect_key_fault(_metadata, &c.r, c.word, key);
 	else
@@ -2839,101 +2762,13 @@ TEST(nopku_set_process_einval)
 /* ==================================================================== */
 
 /*
- * io_uring through its raw system calls (the same numbers on i386 and
- * x86-64): one-entry rings, a read from a pipe into a keyed buffer.
- * The kernel threads that run requests for the process (io-wq workers
- * for IOSQE_ASYNC, the SQPOLL thread) must follow the process rights
- * at once.
+ * io_uring (pkeys_util.h): one-entry rings, a read from a pipe into a
+ * keyed buffer.  The kernel threads that run requests for the process
+ * (io-wq workers for IOSQE_ASYNC, the SQPOLL thread) must follow the
+ * process rights at once.
  */
-#ifndef SYS_io_uring_setup
-# define SYS_io_uring_setup	425
-#endif
-#ifndef SYS_io_uring_enter
-# define SYS_io_uring_enter	426
-#endif
-#define RING_SQ_IDLE_MS		500
-
-struct ring {
-	int fd;
-	struct io_uring_params params;
-	uint8_t *sq;
-	uint8_t *cq;
-	struct io_uring_sqe *sqes;
-};
-
-static void *ring_mmap(int fd, size_t len, off_t what)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_POPULATE, fd, what);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* 0, or -errno. */
-static int ring_init(struct ring *r, unsigned int setup_flags)
-{
-	struct io_uring_params *p = &r->params;
-
-	memset(r, 0, sizeof(*r));
-	p->flags = setup_flags;
-	p->sq_thread_idle = RING_SQ_IDLE_MS;
-	r->fd = (int)syscall(SYS_io_uring_setup, 1, p);
-	if (r->fd < 0)
-		return -errno;
-	r->sq = ring_mmap(r->fd, p->sq_off.array + p->sq_entries * sizeof(uint32_t),
-			  IORING_OFF_SQ_RING);
-	r->cq = ring_mmap(r->fd, p->cq_off.cqes +
-			  p->cq_entries * sizeof(struct io_uring_cqe),
-			  IORING_OFF_CQ_RING);
-	r->sqes = ring_mmap(r->fd, p->sq_entries * sizeof(struct io_uring_sqe),
-			    IORING_OFF_SQES);
-	return r->sq && r->cq && r->sqes ? 0 : -ENOMEM;
-}
-
-static uint32_t *ring_u32(uint8_t *base, uint32_t offset)
-{
-	return (uint32_t *)(base + offset);
-}
-
-/* read(@fd, @buf, IO_LEN) through the ring; the completion's result. */
-static int ring_read(struct ring *r, int fd, void *buf, uint8_t sqe_flags)
-{
-	struct io_uring_params *p = &r->params;
-	uint32_t tail = *ring_u32(r->sq, p->sq_off.tail);
-	uint32_t idx = tail & *ring_u32(r->sq, p->sq_off.ring_mask);
-	uint32_t head = *ring_u32(r->cq, p->cq_off.head);
-	struct io_uring_sqe *sqe = &r->sqes[idx];
-	struct io_uring_cqe *cqe;
-	uint64_t deadline = now_ms() + WAIT_MS;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_READ;
-	sqe->flags = sqe_flags;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)buf;
-	sqe->len = IO_LEN;
-	sqe->off = (uint64_t)-1;
-	ring_u32(r->sq, p->sq_off.array)[idx] = idx;
-	__atomic_store_n(ring_u32(r->sq, p->sq_off.tail), tail + 1,
-			 __ATOMIC_RELEASE);
-	while (__atomic_load_n(ring_u32(r->cq, p->cq_off.tail),
-			       __ATOMIC_ACQUIRE) == head) {
-		if (syscall(SYS_io_uring_enter, r->fd, 1, 1,
-			    IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP,
-			    NULL, 0) < 0 && errno != EINTR)
-			return -errno;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-	}
-	cqe = (struct io_uring_cqe *)(r->cq + p->cq_off.cqes) +
-	      (head & *ring_u32(r->cq, p->cq_off.ring_mask));
-	__atomic_store_n(ring_u32(r->cq, p->cq_off.head), head + 1,
-			 __ATOMIC_RELEASE);
-	return cqe->res;
-}
-
 FIXTURE(uring_worker) {
-	struct ring ring;
+	struct uring ring;
 	char *buf;
 	int key;
 };
@@ -2968,7 +2803,7 @@ FIXTURE_SETUP(uring_worker)
 	self->key = keyed_page(&page, PKEY_ALLOC_PROCESS, PKEY_ALLOW_ALL);
 	ASSERT_GT(self->key, DEFAULT_PKEY);
 	self->buf = page;
-	err = ring_init(&self->ring, variant->setup_flags);
+	err = uring_setup(&self->ring, variant->setup_flags);
 	if (err == -ERRNO_NO_SYSCALL)
 		SKIP(return, "kernel has no io_uring");
 	if (err == -EPERM)
@@ -2981,7 +2816,7 @@ FIXTURE_TEARDOWN(uring_worker)
 }
 
 /* One read through the ring from a fresh pipe; its result. */
-static int uring_read_fresh(struct ring *r, char *buf, uint8_t sqe_flags,
+static int uring_read_fresh(struct uring *r, char *buf, uint8_t sqe_flags,
 			    bool *data_ok)
 {
 	char data[IO_LEN];
@@ -2990,7 +2825,7 @@ static int uring_read_fresh(struct ring *r, char *buf, uint8_t sqe_flags,
 	memset(data, 0x5a, sizeof(data));
 	if (pipe(fds) || write(fds[1], data, IO_LEN) != IO_LEN)
 		return -EPIPE;
-	res = ring_read(r, fds[0], buf, sqe_flags);
+	res = uring_read(r, fds[0], buf, IO_LEN, sqe_flags);
 	close(fds[0]);
 	close(fds[1]);
 	*data_ok = res == IO_LEN && !memcmp(buf, data, IO_LEN);

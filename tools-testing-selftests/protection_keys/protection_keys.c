@@ -34,7 +34,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/elf.h>
-#include <linux/io_uring.h>
 /*
  * The uapi names, PKEY_UNRESTRICTED among them.  KHDR_INCLUDES brings the
  * uapi headers in with -isystem, so the macros they share with the C
@@ -190,18 +189,6 @@ static bool require_no_pku(struct __test_metadata *_metadata)
 	return true;
 }
 
-/* A system call must fail with exactly @expected_errno. */
-#define EXPECT_SYSCALL_ERRNO(expected_errno, call) do {			\
-	long __ret;							\
-	int __err;							\
-	errno = 0;							\
-	__ret = (long)(call);						\
-	__err = errno;							\
-	EXPECT_EQ(-1, __ret) TH_LOG("%s succeeded", #call);		\
-	EXPECT_EQ(expected_errno, __err)				\
-		TH_LOG("%s: errno %d (%s)", #call, __err, strerror(__err)); \
-} while (0)
-
 static uint32_t *probe_word(void *page)
 {
 	return (uint32_t *)((char *)page + PROBE_OFFSET);
@@ -265,37 +252,7 @@ static void expect_fault(struct __test_metadata *_metadata, int code,
 }
 
 /* Run @fn in a child; its exit status, 128 + signal, or -1. */
-static int run_in_child(int (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0)
-		_exit(fn(arg));
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return -1;
-}
-
-static int install_handler(int sig, void (*fn)(int, siginfo_t *, void *),
-			   int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fn;
-	sa.sa_flags = SA_SIGINFO | flags;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
+#define run_in_child(fn, arg)	run_in_child_timeout(fn, arg, 0)
 
 /*
  * A reusable barrier that needs no futex: a 32-bit C library waits with
@@ -1525,116 +1482,6 @@ TEST_F(keyed_page, o_direct_read_into_access_disabled_buffer_efault)
 	set_key_rights(self->key, PKEY_DISABLE_ACCESS);
 	EXPECT_SYSCALL_ERRNO(EFAULT, pread(fd, self->area, self->page, 0));
 	close(fd);
-}
-
-/*
- * io_uring, through its raw system calls (the same numbers on i386 and
- * x86-64).  Requests it cannot complete at once run in a kernel worker
- * thread of the process (io-wq), and an SQPOLL ring's requests in its
- * submission thread; both access user memory with the PKRU of the task
- * that created them, not with the default.
- */
-#ifndef SYS_io_uring_setup
-# define SYS_io_uring_setup	425
-#endif
-#ifndef SYS_io_uring_enter
-# define SYS_io_uring_enter	426
-#endif
-/* An SQPOLL thread sleeps after this much idle time. */
-#define URING_SQ_IDLE_MS	1000
-
-/* A ring with one entry, its rings and entries mapped. */
-struct uring {
-	int fd;
-	struct io_uring_params params;
-	char *sq_ring;
-	char *cq_ring;
-	struct io_uring_sqe *sqes;
-};
-
-/* A ring part of the size the kernel asked for, at its mmap() offset. */
-static void *uring_map(int fd, size_t len, off_t offset)
-{
-	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_POPULATE, fd, offset);
-
-	return map == MAP_FAILED ? NULL : map;
-}
-
-/* 0, or -errno of setting up a ring with @flags (IORING_SETUP_*). */
-static int uring_setup(struct uring *ring, unsigned int flags)
-{
-	struct io_uring_params *p = &ring->params;
-
-	memset(ring, 0, sizeof(*ring));
-	p->flags = flags;
-	p->sq_thread_idle = URING_SQ_IDLE_MS;
-	ring->fd = (int)syscall(SYS_io_uring_setup, 1, p);
-	if (ring->fd < 0)
-		return -errno;
-	ring->sq_ring = uring_map(ring->fd, p->sq_off.array +
-				  p->sq_entries * sizeof(uint32_t),
-				  IORING_OFF_SQ_RING);
-	ring->cq_ring = uring_map(ring->fd, p->cq_off.cqes +
-				  p->cq_entries * sizeof(struct io_uring_cqe),
-				  IORING_OFF_CQ_RING);
-	ring->sqes = uring_map(ring->fd, p->sq_entries * sizeof(*ring->sqes),
-			       IORING_OFF_SQES);
-	if (!ring->sq_ring || !ring->cq_ring || !ring->sqes)
-		return -ENOMEM;
-	return 0;
-}
-
-static uint32_t *uring_sq_field(struct uring *ring, uint32_t offset)
-{
-	return (uint32_t *)(ring->sq_ring + offset);
-}
-
-static uint32_t *uring_cq_field(struct uring *ring, uint32_t offset)
-{
-	return (uint32_t *)(ring->cq_ring + offset);
-}
-
-/*
- * read(@fd, @buf, @len) through the ring, with IOSQE_* @sqe_flags; waits
- * for its completion.  Returns the completion's result (bytes or
- * -errno), or -errno of io_uring_enter().
- */
-static int uring_read(struct uring *ring, int fd, void *buf, uint32_t len,
-		      uint8_t sqe_flags)
-{
-	struct io_uring_params *p = &ring->params;
-	uint32_t *sq_tail = uring_sq_field(ring, p->sq_off.tail);
-	uint32_t *cq_head = uring_cq_field(ring, p->cq_off.head);
-	uint32_t tail = *sq_tail, head, index;
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-
-	index = tail & *uring_sq_field(ring, p->sq_off.ring_mask);
-	sqe = &ring->sqes[index];
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = IORING_OP_READ;
-	sqe->flags = sqe_flags;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)buf;
-	sqe->len = len;
-	sqe->off = (uint64_t)-1;	/* the file position: a pipe has none */
-	uring_sq_field(ring, p->sq_off.array)[index] = index;
-	__atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
-
-	head = *cq_head;
-	while (__atomic_load_n(uring_cq_field(ring, p->cq_off.tail),
-			       __ATOMIC_ACQUIRE) == head) {
-		/* SQ_WAKEUP wakes a sleeping SQPOLL thread, others ignore it. */
-		if (syscall(SYS_io_uring_enter, ring->fd, 1, 1,
-			    IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP,
-			    NULL, 0) < 0 && errno != EINTR)
-			return -errno;
-	}
-	cqe = (struct io_uring_cqe *)(ring->cq_ring + p->cq_off.cqes) +
-	      (head & *uring_cq_field(ring, p->cq_off.ring_mask));
-	__atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
-	return cqe->res;
 }
 
 /*
