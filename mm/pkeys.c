@@ -315,16 +315,22 @@ void pkeys_task_init(struct task_struct *p)
 	arch_pkeys_apply_task_rights(p, &r);
 }
 
-/* A user worker that is not running takes the rights into its saved PKRU. */
-static int pkeys_update_stopped_worker(struct task_struct *t, void *mm)
+/* The same for a task that is not running: into its saved PKRU. */
+static void pkeys_update_stopped(struct task_struct *t)
 {
 	struct pkey_rights r;
 
-	if (task_curr(t))
-		return -EBUSY;
-	mm_pkeys_process_rights(mm, t->pkeys_gen, &r, &t->pkeys_gen);
+	mm_pkeys_process_rights(t->mm, t->pkeys_gen, &r, &t->pkeys_gen);
 	if (r.keys)
 		arch_pkeys_apply_task_rights(t, &r);
+}
+
+/* A user worker that is not running takes the rights into its saved PKRU. */
+static int pkeys_update_stopped_worker(struct task_struct *t, void *mm)
+{
+	if (task_curr(t))
+		return -EBUSY;
+	pkeys_update_stopped(t);
 	return 0;
 }
 
@@ -478,11 +484,7 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
  */
 void __pkeys_thread_linked(struct task_struct *p)
 {
-	struct pkey_rights r;
-
-	mm_pkeys_process_rights(p->mm, p->pkeys_gen, &r, &p->pkeys_gen);
-	if (r.keys)
-		arch_pkeys_apply_task_rights(p, &r);
+	pkeys_update_stopped(p);
 }
 
 /**

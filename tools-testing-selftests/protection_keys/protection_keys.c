@@ -3011,13 +3011,13 @@ TEST_F(unwritable_altstack, sigsegv_gets_interrupted_pkru)
 
 #define PKRU_DEFAULT_SYSCTL	"/proc/sys/vm/pkru_default"
 
-/* 0, or the errno of writing @text to the sysctl in one write(). */
-static int write_pkru_default(const char *text)
+/* 0, or the errno of writing @text to the sysctl @path in one write(). */
+static int write_sysctl(const char *path, const char *text)
 {
 	ssize_t len = strlen(text), ret;
 	int fd, err = 0;
 
-	fd = open(PKRU_DEFAULT_SYSCTL, O_WRONLY);
+	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return errno;
 	ret = write(fd, text, len);
@@ -3027,6 +3027,11 @@ static int write_pkru_default(const char *text)
 		err = EIO;
 	close(fd);
 	return err;
+}
+
+static int write_pkru_default(const char *text)
+{
+	return write_sysctl(PKRU_DEFAULT_SYSCTL, text);
 }
 
 static bool read_pkru_default(uint32_t *pkru)
@@ -3538,22 +3543,10 @@ FIXTURE(core_dump) {
 static int write_core_pattern(const char *pattern)
 {
 	char text[CORE_PATTERN_MAX + 1];
-	ssize_t len, ret;
-	int fd, err = 0;
 
 	/* The kernel refuses a longer pattern anyway. */
 	snprintf(text, sizeof(text), "%s\n", pattern);
-	len = strlen(text);
-	fd = open(CORE_PATTERN_SYSCTL, O_WRONLY);
-	if (fd < 0)
-		return errno;
-	ret = write(fd, text, len);
-	if (ret < 0)
-		err = errno;
-	else if (ret != len)
-		err = EIO;
-	close(fd);
-	return err;
+	return write_sysctl(CORE_PATTERN_SYSCTL, text);
 }
 
 FIXTURE_SETUP(core_dump)
