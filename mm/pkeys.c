@@ -65,7 +65,7 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey);
 static void mm_pkey_put(struct mm_struct *mm, int pkey)
 {
 	mm->pkeys.allocated &= ~BIT(pkey);
-	if (unlikely(mm->pkeys.process_keys & BIT(pkey)))
+	if (mm_pkeys_has_process_rights(mm))
 		mm_pkey_clear_process_rights(mm, pkey);
 }
 
@@ -461,11 +461,14 @@ static int mm_pkey_set_process_rights(struct mm_struct *mm, int pkey,
 	return 0;
 }
 
-/* pkey_free(): the key no longer has process rights. */
-static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey)
+/* pkey_free(): the key no longer has process rights, if it had them. */
+static noinline void mm_pkey_clear_process_rights(struct mm_struct *mm,
+						  int pkey)
 {
 	struct mm_pkeys_process *p = mm->pkeys.process;
 
+	if (!(mm->pkeys.process_keys & BIT(pkey)))
+		return;
 	raw_spin_lock_irq(&p->lock);
 	p->keys &= ~BIT(pkey);
 	p->rights &= ~PKEY_RIGHTS_BITS(pkey);
@@ -488,15 +491,38 @@ void __pkeys_thread_linked(struct task_struct *p)
 }
 
 /**
+ * pkeys_signal_delivery - Give a signal handler the process-wide rights
+ *
+ * For the architecture's signal code, once the interrupted PKRU is in the
+ * signal frame and the handler is about to start with the default PKRU.
+ * The handler gets all process rights on its way to user space, where
+ * the thread takes rights set by pkey_set_process(): the signal costs
+ * nothing more here, and a setting that comes in between is not lost.
+ *
+ * Return: the generation of process rights that the interrupted PKRU
+ * reflects, for the frame; sigreturn hands it to
+ * pkeys_apply_process_rights().
+ */
+u64 pkeys_signal_delivery(void)
+{
+	u64 gen = current->pkeys_gen;
+
+	/* Older than any setting: all of them are new to the handler. */
+	WRITE_ONCE(current->pkeys_gen, 0);
+	set_thread_flag(TIF_NOTIFY_RESUME);
+	return gen;
+}
+
+/**
  * pkeys_apply_process_rights - Give current the process rights set since
  * @since:	A generation, 0 for all process rights
  *
  * For the architecture's signal code, where the current thread's PKRU has
- * been set from elsewhere: a signal handler starts with all process rights
- * (@since 0); sigreturn restores the interrupted PKRU from the signal
- * frame, and rights set process-wide after the signal was delivered (the
- * frame's generation) are not undone.  Does not change which generation
- * the thread has taken.
+ * been set from elsewhere: sigreturn restores the interrupted PKRU from
+ * the signal frame, and rights set process-wide after the signal was
+ * delivered (the frame's generation) are not undone; a sigreturn that
+ * resets PKRU to the default gives all process rights (@since 0).  Does
+ * not change which generation the thread has taken.
  */
 void pkeys_apply_process_rights(u64 since)
 {
@@ -532,12 +558,21 @@ static bool mm_pkey_is_allocated_unlocked(struct mm_struct *mm, int pkey)
 	return allocated;
 }
 
-/* pkey_alloc(PKEY_ALLOC_PROCESS): @init_rights are for every thread. */
-static noinline int pkey_alloc_process(unsigned long init_rights)
+/*
+ * pkey_alloc() with flags, of which PKEY_ALLOC_PROCESS is the only one:
+ * @init_rights are for every thread.  Out of line, so that plain
+ * pkey_alloc() costs what it did before the flag existed.
+ */
+static noinline int pkey_alloc_process(unsigned long flags,
+				       unsigned long init_rights)
 {
 	struct mm_struct *mm = current->mm;
 	int pkey, err;
 
+	if (flags != PKEY_ALLOC_PROCESS)
+		return -EINVAL;
+	if (!arch_pkeys_enabled())
+		return -ENOSPC;
 	pkeys_process_rights_enable();
 	mmap_write_lock(mm);
 	pkey = mm_pkey_get(mm);
@@ -557,12 +592,12 @@ SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 	struct mm_struct *mm = current->mm;
 	int pkey, err;
 
-	if ((flags & ~PKEY_ALLOC_PROCESS) || (init_rights & ~PKEY_ACCESS_MASK))
+	if (init_rights & ~PKEY_ACCESS_MASK)
 		return -EINVAL;
+	if (flags)
+		return pkey_alloc_process(flags, init_rights);
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
-	if (flags & PKEY_ALLOC_PROCESS)
-		return pkey_alloc_process(init_rights);
 
 	/* Not killable: EINTR is not among pkey_alloc()'s errors. */
 	mmap_write_lock(mm);
