@@ -12,12 +12,12 @@
 #include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
-#include <linux/resume_user_mode.h>
 #include <linux/rseq.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/syscalls.h>
+#include <linux/task_work.h>
 #include <linux/wait.h>
 
 #include "internal.h"
@@ -287,16 +287,40 @@ static void pkeys_update_current(struct mm_struct *mm)
 }
 
 /*
- * From resume_user_mode_work(), which rseq makes run after every context
- * switch: check without the lock whether anything is new.  Pairs with
- * the barrier in mm_pkey_set_process_rights().
+ * Task work, on the way to user space: take the rights set since the
+ * thread last did.  It runs before rseq's work, which then restarts a
+ * critical section that pkeys_update_current() aborted.  A setting that
+ * comes after the marker is cleared queues the work again; one that came
+ * before is seen here.  Pairs with the barrier in
+ * mm_pkey_set_process_rights().  exec() may have replaced the mm since
+ * the work was queued.
  */
-void __pkeys_resume_user(void)
+static void pkeys_update_work(struct callback_head *work)
 {
 	struct mm_struct *mm = current->mm;
 
-	if (READ_ONCE(mm->pkeys.process->latest) > current->pkeys_gen)
+	WRITE_ONCE(work->func, NULL);
+	/* Clear the marker before reading: see pkeys_queue_update(). */
+	smp_mb();
+	if (current_has_process_rights() &&
+	    READ_ONCE(mm->pkeys.process->latest) > current->pkeys_gen)
 		pkeys_update_current(mm);
+}
+
+/*
+ * Make @t take the process rights before it next returns to user mode,
+ * unless that is already queued.  The work's callback doubles as the
+ * marker: cleared when the work runs, and in a new task (pkeys_fork()).
+ */
+static void pkeys_queue_update(struct task_struct *t)
+{
+	struct callback_head *work = &t->pkeys_work;
+
+	if (cmpxchg(&work->func, NULL, pkeys_update_work))
+		return;
+	/* Fails only for a task that is exiting, which needs no rights. */
+	if (task_work_add(t, work, TWA_RESUME))
+		WRITE_ONCE(work->func, NULL);
 }
 
 /**
@@ -336,7 +360,7 @@ static int pkeys_update_stopped_worker(struct task_struct *t, void *mm)
 
 /*
  * A thread interrupted in user mode takes the rights on its way back
- * there: TIF_NOTIFY_RESUME is already set.  A user worker never goes
+ * there: the task work is already queued.  A user worker never goes
  * back to user mode, and its kernel code does not change its PKRU: it
  * takes them now.
  */
@@ -350,9 +374,9 @@ static void pkeys_process_ipi(void *mm)
  * Mark the threads of current's process that must take rights set at
  * generation @gen, and add to @cpus those that run and must be sent the
  * IPI.  Return whether there are any.  A thread that does not run is in
- * the kernel, and TIF_NOTIFY_RESUME makes it take them before it next
- * returns to user mode; a user worker that does not run takes them at
- * once, into its saved PKRU.
+ * the kernel, and task work makes it take them before it next returns
+ * to user mode; a user worker that does not run takes them at once, into
+ * its saved PKRU.
  */
 static bool pkeys_mark_threads(struct mm_struct *mm, u64 gen,
 			       struct cpumask *cpus, bool workers_only)
@@ -375,7 +399,7 @@ static bool pkeys_mark_threads(struct mm_struct *mm, u64 gen,
 				ipi = true;
 			}
 		} else if (!workers_only) {
-			set_tsk_thread_flag(t, TIF_NOTIFY_RESUME);
+			pkeys_queue_update(t);
 		}
 	}
 	spin_unlock_irq(&sighand->siglock);
@@ -385,7 +409,7 @@ static bool pkeys_mark_threads(struct mm_struct *mm, u64 gen,
 	/*
 	 * Pairs with the scheduler's barrier between switching to a thread
 	 * and its return to user mode, as for membarrier(): a thread not
-	 * seen running here sees TIF_NOTIFY_RESUME when it returns.
+	 * seen running here sees its task work when it returns.
 	 */
 	smp_mb();
 	rcu_read_lock();
@@ -450,8 +474,8 @@ static int mm_pkey_set_process_rights(struct mm_struct *mm, int pkey,
 	WRITE_ONCE(mm->pkeys.process_keys, p->keys);
 	raw_spin_unlock_irq(&p->lock);
 	/*
-	 * Before any thread is marked: one that sees TIF_NOTIFY_RESUME sees
-	 * the new generation (__pkeys_resume_user()).
+	 * Before any thread is marked: one that runs its task work sees
+	 * the new generation (pkeys_update_work()).
 	 */
 	smp_mb();
 
@@ -509,7 +533,7 @@ u64 pkeys_signal_delivery(void)
 
 	/* Older than any setting: all of them are new to the handler. */
 	WRITE_ONCE(current->pkeys_gen, 0);
-	set_thread_flag(TIF_NOTIFY_RESUME);
+	pkeys_queue_update(current);
 	return gen;
 }
 
