@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Memory protection keys: allocation of keys to a process, the
- * pkey_alloc(2), pkey_free(2) and pkey_mprotect(2) system calls, and
- * process-wide rights (pkey_set_process(2)).
+ * pkey_alloc(2), pkey_free(2) and pkey_mprotect(2) system calls,
+ * process-wide rights (pkey_set_process(2)), strict keys and enforced
+ * keys.
  *
  * The set of allocated keys belongs to the mm and is protected by its
  * mmap_lock.  The access rights of a key are per thread and live in an
@@ -14,11 +15,17 @@
 #include <linux/mman.h>
 #include <linux/rseq.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/syscalls.h>
 #include <linux/task_work.h>
 #include <linux/wait.h>
+
+#include <asm/tlb.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/pkeys.h>
 
 #include "internal.h"
 
@@ -65,6 +72,8 @@ static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey);
 static void mm_pkey_put(struct mm_struct *mm, int pkey)
 {
 	mm->pkeys.allocated &= ~BIT(pkey);
+	if (mm_pkey_is_enforced(mm, pkey))
+		mm->pkeys.enforced &= ~BIT(pkey);
 	if (mm_pkeys_has_process_rights(mm))
 		mm_pkey_clear_process_rights(mm, pkey);
 }
@@ -125,13 +134,17 @@ static bool vma_is_execute_only(struct vm_area_struct *vma)
  * PROT_EXEC (no PROT_SEM, no PROT_GROWSDOWN from mmap()) makes the
  * mapping execute-only, whatever key it had.  An execute-only mapping
  * that gets any other protection goes back to key 0.  Any other mapping
- * keeps its key.
+ * keeps its key, and so does a mapping with a strict key, even when made
+ * execute-only.
  *
  * Return: the key for the mapping.
  */
 int __mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
 		       struct vm_area_struct *vma)
 {
+	/* The program's key, not the kernel's: not dropped for another. */
+	if (vma && mm_pkey_is_strict(mm, vma_pkey(vma)))
+		return vma_pkey(vma);
 	if (prot == PROT_EXEC) {
 		int pkey = mm_execute_only_pkey(mm);
 
@@ -141,6 +154,31 @@ int __mm_pkey_for_prot(struct mm_struct *mm, unsigned long prot,
 		return 0;
 	}
 	return vma ? vma_pkey(vma) : 0;
+}
+
+/**
+ * __mm_pkey_for_mprotect - Pick the protection key mprotect() gives a range
+ * @vma:	The mapping that holds the start of the range
+ * @prot:	The PROT_* bits the range gets
+ * @start:	Start of the range, in @vma
+ * @end:	End of what mprotect() changes, possibly beyond @vma
+ *
+ * As __mm_pkey_for_prot(), with mmap_lock held for writing.  The part of
+ * the range in @vma is reported when it becomes execute-only: that is
+ * when a program's own data reads from it start to fault.
+ *
+ * Return: the key for the range.
+ */
+int __mm_pkey_for_mprotect(struct vm_area_struct *vma, unsigned long prot,
+			   unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int pkey = __mm_pkey_for_prot(mm, prot, vma);
+
+	if (prot == PROT_EXEC && pkey == mm->pkeys.execute_only)
+		trace_pkey_execute_only(start, min(end, vma->vm_end) - start,
+					prot, pkey);
+	return pkey;
 }
 
 /*
@@ -429,20 +467,23 @@ static bool pkeys_mark_threads(struct mm_struct *mm, u64 gen,
  * generation @gen, and return when none of them can run user code (or,
  * for a user worker, access user memory) without them.  A worker that
  * the IPI missed because it stopped running on that CPU meanwhile is
- * looked at again.
+ * looked at again.  Return how many IPIs were sent, for the tracepoint.
  */
-static void pkeys_process_sync(struct mm_struct *mm, u64 gen,
-			       struct cpumask *cpus)
+static unsigned int pkeys_process_sync(struct mm_struct *mm, u64 gen,
+				       struct cpumask *cpus)
 {
 	bool workers_only = false;
+	unsigned int ipis = 0;
 
 	while (pkeys_mark_threads(mm, gen, cpus, workers_only)) {
+		ipis += cpumask_weight(cpus);
 		preempt_disable();
 		smp_call_function_many(cpus, pkeys_process_ipi, mm, true);
 		preempt_enable();
 		cpumask_clear(cpus);
 		workers_only = true;
 	}
+	return ipis;
 }
 
 /*
@@ -454,6 +495,7 @@ static int mm_pkey_set_process_rights(struct mm_struct *mm, int pkey,
 {
 	struct mm_pkeys_process *p;
 	cpumask_var_t cpus;
+	unsigned int ipis;
 	u64 gen;
 
 	if (!zalloc_cpumask_var(&cpus, GFP_KERNEL))
@@ -480,8 +522,9 @@ static int mm_pkey_set_process_rights(struct mm_struct *mm, int pkey,
 	smp_mb();
 
 	pkeys_update_current(mm);
-	pkeys_process_sync(mm, gen, cpus);
+	ipis = pkeys_process_sync(mm, gen, cpus);
 	free_cpumask_var(cpus);
+	trace_pkey_set_process(pkey, rights, gen, ipis);
 	return 0;
 }
 
@@ -583,35 +626,228 @@ static bool mm_pkey_is_allocated_unlocked(struct mm_struct *mm, int pkey)
 }
 
 /*
- * pkey_alloc() with flags, of which PKEY_ALLOC_PROCESS is the only one:
- * @init_rights are for every thread.  Out of line, so that plain
- * pkey_alloc() costs what it did before the flag existed.
+ * Strict keys
+ * ===========
+ *
+ * A key allocated with PKEY_ALLOC_STRICT cannot be freed while a mapping
+ * carries it: a later pkey_alloc() would hand the same key out again and
+ * give its new owner the old mappings.  The mappings of the mm are only
+ * looked at when a strict key is freed.
  */
-static noinline int pkey_alloc_process(unsigned long flags,
-				       unsigned long init_rights)
+DEFINE_STATIC_KEY_FALSE(pkeys_strict_used);
+
+/* As for process rights: not under mmap_lock. */
+static void pkeys_strict_enable(void)
+{
+	if (!static_branch_unlikely(&pkeys_strict_used))
+		static_branch_enable(&pkeys_strict_used);
+}
+
+/* Whether a mapping of @mm carries @pkey: a walk of all of them. */
+static bool mm_pkey_is_mapped(struct mm_struct *mm, int pkey)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+
+	for_each_vma(vmi, vma) {
+		if (vma_pkey(vma) == pkey)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * pkey_free() of a strict key, refused while a mapping carries it.  The
+ * key stops being strict only here: a key that is not strict is freed,
+ * and its bit in mm->pkeys.strict_keys cleared, nowhere else.
+ */
+static noinline int mm_pkey_put_strict(struct mm_struct *mm, int pkey)
+{
+	mmap_assert_write_locked(mm);
+	if (mm_pkey_is_mapped(mm, pkey))
+		return -EBUSY;
+	mm->pkeys.strict_keys &= ~BIT(pkey);
+	mm_pkey_put(mm, pkey);
+	return 0;
+}
+
+/**
+ * __mm_pkey_strict_range - Find the strict key of a range to be replaced
+ * @mm:		The address space, with mmap_lock held for writing
+ * @start:	The start of the range
+ * @end:	The end of the range
+ *
+ * For mmap(MAP_FIXED) and mremap(MREMAP_FIXED), which replace what
+ * [@start, @end) maps with a new mapping.  If every page of the range is
+ * mapped, all with the same strict key, the new mapping gets that key:
+ * a program that resets memory by mapping over it does not lose its key.
+ * If the range mixes a strict key with unmapped pages or with another
+ * key, no key fits the whole new mapping, and none of the strict key's
+ * mappings may silently lose it: the call fails.
+ *
+ * Return: the strict key; NO_PKEY if no page of the range has a strict
+ * key, so the new mapping gets its key as without strict keys; or
+ * -EBUSY if there is no single key for the whole range.
+ */
+int __mm_pkey_strict_range(struct mm_struct *mm, unsigned long start,
+			   unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
+	unsigned long next = start;
+	bool mixed = false;
+	int strict = NO_PKEY;
+
+	for_each_vma_range(vmi, vma, end) {
+		int pkey = vma_pkey(vma);
+
+		if (vma->vm_start > next)
+			mixed = true;
+		next = vma->vm_end;
+		if (!mm_pkey_is_strict(mm, pkey))
+			mixed = true;
+		else if (strict == NO_PKEY)
+			strict = pkey;
+		else if (pkey != strict)
+			mixed = true;
+	}
+	if (next < end)
+		mixed = true;
+	if (strict == NO_PKEY)
+		return NO_PKEY;
+	return mixed ? -EBUSY : strict;
+}
+
+/**
+ * mm_pkey_retag - Give every mapping of a range a protection key
+ * @mm:		The address space, with mmap_lock held for writing
+ * @start:	The start of the range
+ * @end:	The end of the range
+ * @pkey:	The key, allocated in @mm
+ *
+ * For mremap(MREMAP_FIXED) into a range of a strict key: the moved pages
+ * come with the key of their old mapping, in their page table entries
+ * too, and take the strict key here, as pkey_mprotect() would give it.
+ *
+ * Return: 0, or the error of splitting a mapping.
+ */
+int mm_pkey_retag(struct mm_struct *mm, unsigned long start,
+		  unsigned long end, int pkey)
+{
+	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma, *prev;
+	struct mmu_gather tlb;
+	int err = 0;
+
+	vma = vma_find(&vmi, end);
+	if (!vma)
+		return 0;
+	prev = vma_prev(&vmi);
+	if (start > vma->vm_start)
+		prev = vma;
+
+	tlb_gather_mmu(&tlb, mm);
+	for_each_vma_range(vmi, vma, end) {
+		vm_flags_t flags = (vma->vm_flags & ~VM_PKEY_MASK) |
+				   pkey_to_vm_flags(pkey);
+
+		err = mprotect_fixup(&vmi, &tlb, vma, &prev,
+				     max(start, vma->vm_start),
+				     min(end, vma->vm_end), flags);
+		if (err)
+			break;
+	}
+	tlb_finish_mmu(&tlb);
+	return err;
+}
+
+/*
+ * Enforced keys
+ * =============
+ *
+ * The kernel's own accesses to memory of a key allocated with
+ * PKEY_ALLOC_ENFORCE are held to the rights of the calling thread, also
+ * those that stock lets through as remote: /proc/self/mem and
+ * process_vm_readv() on the caller's own process (check_vma_flags() in
+ * mm/gup.c).  The keys are in mm->pkeys.enforced; the checks are behind a
+ * static branch that the first such key turns on.
+ */
+DEFINE_STATIC_KEY_FALSE(pkeys_enforce_used);
+
+/* As for process rights: not under mmap_lock. */
+static void pkeys_enforce_enable(void)
+{
+	if (!static_branch_unlikely(&pkeys_enforce_used))
+		static_branch_enable(&pkeys_enforce_used);
+}
+
+/*
+ * Whether the current thread may free @pkey or set its process rights,
+ * whatever @pkey is.  Not if the key is enforced and denies the thread
+ * writes: freeing it would drop the enforcement, and process rights would
+ * give the thread, and the others, the rights it lacks.
+ */
+static __always_inline bool mm_pkey_may_change(struct mm_struct *mm,
+					       int pkey)
+{
+	if (!static_branch_unlikely(&pkeys_enforce_used) ||
+	    !mm_pkey_is_allocated(mm, pkey))
+		return true;
+	return !mm_pkey_is_enforced(mm, pkey) ||
+	       !arch_get_user_pkey_rights(pkey);
+}
+
+#define PKEY_ALLOC_FLAGS	\
+	(PKEY_ALLOC_PROCESS | PKEY_ALLOC_STRICT | PKEY_ALLOC_ENFORCE)
+
+/*
+ * pkey_alloc() with flags: PKEY_ALLOC_PROCESS makes @init_rights the
+ * rights of every thread, PKEY_ALLOC_STRICT makes the key strict,
+ * PKEY_ALLOC_ENFORCE makes the kernel enforce it.  Out of line, so that
+ * plain pkey_alloc() costs what it did before the flags existed.  Unknown
+ * flags are refused before anything else, so that a program can probe
+ * for a flag whether or not the CPU has keys.
+ */
+static noinline int pkey_alloc_flags(unsigned long flags,
+				     unsigned long init_rights)
 {
 	struct mm_struct *mm = current->mm;
 	int pkey, err;
 
-	if (flags != PKEY_ALLOC_PROCESS)
+	if (flags & ~PKEY_ALLOC_FLAGS)
 		return -EINVAL;
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
-	pkeys_process_rights_enable();
+	if (flags & PKEY_ALLOC_PROCESS)
+		pkeys_process_rights_enable();
+	if (flags & PKEY_ALLOC_STRICT)
+		pkeys_strict_enable();
+	if (flags & PKEY_ALLOC_ENFORCE)
+		pkeys_enforce_enable();
+
 	mmap_write_lock(mm);
 	pkey = mm_pkey_get(mm);
-	if (pkey >= 0) {
+	if (pkey < 0)
+		goto out;
+	if (flags & PKEY_ALLOC_PROCESS)
 		err = mm_pkey_set_process_rights(mm, pkey, init_rights);
-		if (err) {
-			mm_pkey_put(mm, pkey);
-			pkey = err;
-		}
+	else
+		err = arch_set_user_pkey_rights(pkey, init_rights);
+	if (err) {
+		mm_pkey_put(mm, pkey);
+		pkey = err;
+		goto out;
 	}
+	if (flags & PKEY_ALLOC_STRICT)
+		mm->pkeys.strict_keys |= BIT(pkey);
+	if (flags & PKEY_ALLOC_ENFORCE)
+		mm->pkeys.enforced |= BIT(pkey);
+out:
 	mmap_write_unlock(mm);
 	return pkey;
 }
 
-SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
+static int do_pkey_alloc(unsigned long flags, unsigned long init_rights)
 {
 	struct mm_struct *mm = current->mm;
 	int pkey, err;
@@ -619,7 +855,7 @@ SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 	if (init_rights & ~PKEY_ACCESS_MASK)
 		return -EINVAL;
 	if (flags)
-		return pkey_alloc_process(flags, init_rights);
+		return pkey_alloc_flags(flags, init_rights);
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
 
@@ -638,6 +874,61 @@ SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 	return pkey;
 }
 
+/**
+ * pkeys_proc_status - Show protection key state in /proc/PID/status
+ * @m:		The status file of @task
+ * @task:	The thread the file is for
+ * @mm:		Its address space, referenced
+ *
+ * The allocated keys, key 0 and the execute-only key included, and the
+ * execute-only key belong to the mm; the architecture shows the thread's
+ * rights register.  Read without mmap_lock: the file must not block on a
+ * process that holds it, and it shows a snapshot anyway.  Nothing is
+ * shown where protection keys are not enabled.
+ */
+void pkeys_proc_status(struct seq_file *m, struct task_struct *task,
+		       struct mm_struct *mm)
+{
+	unsigned long allocated;
+
+	if (!arch_pkeys_enabled())
+		return;
+
+	allocated = READ_ONCE(mm->pkeys.allocated);
+	seq_printf(m, "Pkeys_allocated_list:\t%*pbl\n", (int)NR_PKEYS,
+		   &allocated);
+	seq_put_decimal_ll(m, "Pkey_execute_only:\t",
+			   READ_ONCE(mm->pkeys.execute_only));
+	seq_putc(m, '\n');
+	arch_pkeys_proc_status(m, task);
+}
+
+/**
+ * pkey_features - The protection key behaviours a program can rely on
+ *
+ * For the AT_PKEY_FEATURES auxiliary vector entry of a new program.
+ * Every architecture that selects ARCH_HAS_PKEYS implements them all:
+ * process rights, enforced and strict keys here, the signal frame
+ * behaviour in its signal code.
+ *
+ * Return: PKEY_FEATURE_* bits, 0 if protection keys cannot be used.
+ */
+unsigned long pkey_features(void)
+{
+	if (!arch_pkeys_enabled())
+		return 0;
+	return PKEY_FEATURE_SIGNAL_FRAME | PKEY_FEATURE_PROCESS_RIGHTS |
+	       PKEY_FEATURE_ENFORCE | PKEY_FEATURE_STRICT;
+}
+
+SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
+{
+	int ret = do_pkey_alloc(flags, init_rights);
+
+	trace_pkey_alloc(flags, init_rights, ret);
+	return ret;
+}
+
 SYSCALL_DEFINE3(pkey_set_process, int, pkey, unsigned long, rights,
 		unsigned int, flags)
 {
@@ -653,7 +944,9 @@ SYSCALL_DEFINE3(pkey_set_process, int, pkey, unsigned long, rights,
 
 	mmap_write_lock(mm);
 	/* Checked again: another thread may have freed it meanwhile. */
-	if (mm_pkey_is_allocated(mm, pkey))
+	if (!mm_pkey_may_change(mm, pkey))
+		err = -EPERM;
+	else if (mm_pkey_is_allocated(mm, pkey))
 		err = mm_pkey_set_process_rights(mm, pkey, rights);
 	mmap_write_unlock(mm);
 	return err;
@@ -665,20 +958,33 @@ SYSCALL_DEFINE1(pkey_free, int, pkey)
 	int err = -EINVAL;
 
 	mmap_write_lock(mm);
+	if (!mm_pkey_may_change(mm, pkey)) {
+		mmap_write_unlock(mm);
+		return -EPERM;
+	}
 	/*
 	 * Mappings still tagged with @pkey keep it; the key may be handed
-	 * out again by a later pkey_alloc().
+	 * out again by a later pkey_alloc().  Unless it is strict.
 	 */
 	if (pkey != 0 && mm_pkey_is_allocated(mm, pkey)) {
-		mm_pkey_put(mm, pkey);
 		err = 0;
+		if (mm_pkey_is_strict(mm, pkey))
+			err = mm_pkey_put_strict(mm, pkey);
+		else
+			mm_pkey_put(mm, pkey);
 	}
 	mmap_write_unlock(mm);
+	trace_pkey_free(pkey, err);
 	return err;
 }
 
 SYSCALL_DEFINE4(pkey_mprotect, unsigned long, start, size_t, len,
 		unsigned long, prot, int, pkey)
 {
-	return do_mprotect(start, len, prot, pkey);
+	int err = do_mprotect(start, len, prot, pkey);
+
+	/* Only a call that named a key retags: -1 is mprotect(). */
+	if (!err && pkey != NO_PKEY)
+		trace_pkey_mprotect(start, len, prot, pkey);
+	return err;
 }

@@ -9,7 +9,7 @@ out=$1
 src=$top/bench
 
 mkdir -p "$out"
-for prog in toggle kcost sync; do
+for prog in toggle kcost sync strictfree; do
 	gcc -O2 -Wall -Wextra -Werror -static -pthread \
 		-o "$out/$prog" "$src/$prog.c" "$src/bench.c"
 done

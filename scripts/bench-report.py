@@ -49,6 +49,9 @@ PROCESS_RIGHTS_MODES = {
 FEATURE_COSTS = ["ctxsw_threads", "ctxsw_processes", "signal_round_trip",
                  "thread_create_join", "fork_exit_wait"]
 
+# Strict keys: extra mappings of the process while pkey_free() walks them.
+STRICT_VMAS = [10, 100, 1000, 10000]
+
 # Part 3: threads in the process, methods, states.
 SYNC_THREADS = [1, 2, 4, 16, 64]
 SYNC_METHODS = ["kernel", "signal"]
@@ -277,6 +280,29 @@ def sync_section(icount, noicount, kernel_note):
     return lines
 
 
+def strict_walk_section(series):
+    """pkey_alloc() + pkey_free(), plain and strict, by mappings (-icount)."""
+    rows = [(n, series.get(f"plain_alloc_free.vmas_{n}"),
+             series.get(f"strict_alloc_free.vmas_{n}")) for n in STRICT_VMAS]
+    if any(plain is None or strict is None for _, plain, strict in rows):
+        return ["## 5. Strict keys: the pkey_free() walk", "",
+                "(no strictfree figures in the series run)"]
+    per_vma = (rows[-1][2] - rows[-1][1]) / rows[-1][0]
+    return [
+        "## 5. Strict keys: the pkey_free() walk (-icount, series)",
+        "",
+        "pkey_alloc() + pkey_free() of a key no mapping carries, with that many",
+        "extra mappings in the process: a strict key's pkey_free() looks at every",
+        "one of them (`bench/strictfree.c`).",
+        "",
+        "| extra mappings | plain | strict | strict - plain |",
+        "|---:|---:|---:|---:|",
+        *[f"| {n} | {ns(p)} | {ns(s)} | {ns(s - p)} |" for n, p, s in rows],
+        "",
+        f"About {per_vma:.0f} instructions per mapping; plain keys do not walk.",
+    ]
+
+
 def markdown(icount, noicount, thp, kernel_note, series_kernel):
     ratio = icount["toggles"]["toggle_1G"]["mprotect"] / icount["toggles"]["toggle_1G"]["wrpkru"]
     lines = [
@@ -351,6 +377,8 @@ def markdown(icount, noicount, thp, kernel_note, series_kernel):
         *feature_cost_table(noicount["costs"]),
         "",
         *sync_section(icount, noicount, kernel_note),
+        "",
+        *strict_walk_section(icount["series"]),
     ]
     return "\n".join(lines)
 
@@ -359,7 +387,8 @@ def main():
     outdir = sys.argv[1]
     (series_icount, notes), (stock_icount, _), (series_wall, _), (stock_wall, _) = \
         [read_figures(log) for log in sys.argv[2:6]]
-    icount = {"toggles": toggle_results(series_icount, series_wall, UNIT_NO_ICOUNT),
+    icount = {"series": series_icount,
+              "toggles": toggle_results(series_icount, series_wall, UNIT_NO_ICOUNT),
               "costs": kernel_cost_results(series_icount, stock_icount),
               "syncs": sync_results(series_icount, stock_icount)}
     noicount = {"toggles": toggle_results(series_wall, series_wall, TOGGLE_UNIT),

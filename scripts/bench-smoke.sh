@@ -10,4 +10,4 @@ work=build/bench
 
 scripts/bench-initramfs.sh $work/initramfs.cpio
 scripts/bench-run.sh build/bzImage $work/initramfs.cpio $work/runs/smoke \
-	no-icount --smoke toggle toggle:--readers kcost kcost:--process-rights=here sync
+	no-icount --smoke toggle toggle:--readers kcost kcost:--process-rights=here sync strictfree

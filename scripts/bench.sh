@@ -4,7 +4,8 @@
 # without (guest wall clock), and write bench/results/.
 # Part 1 (toggle) runs on the series kernel only; part 2 (kcost) on both,
 # on the series also with process-wide key rights in use elsewhere and
-# here; part 3 (sync) on both (stock: the signal method only).
+# here; part 3 (sync) on both (stock: the signal method only); the
+# strict-key pkey_free() walk (strictfree) on the series, with -icount.
 # The 4-thread toggle runs only without -icount (see bench/toggle.c).
 # $BENCH_SERIES_KERNEL: another series image than build/bzImage.
 set -euo pipefail
@@ -26,7 +27,7 @@ series_kernel=${BENCH_SERIES_KERNEL:-build/bzImage}
 series_kcost="kcost kcost:--process-rights=elsewhere kcost:--process-rights=here"
 # Under -icount the figures do not depend on host load: run both at once.
 # shellcheck disable=SC2086
-run series-icount "$series_kernel" icount toggle $series_kcost sync & series=$!
+run series-icount "$series_kernel" icount toggle $series_kcost sync strictfree & series=$!
 run stock-icount build/stock-bzImage icount kcost sync & stock=$!
 wait $series
 wait $stock

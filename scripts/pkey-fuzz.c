@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pkey-fuzz: random-argument fuzzing of the process-wide protection key
- * rights calls, for the stress guest (scripts/stress-guest.sh).
+ * rights calls and the pkey_alloc() flags (PKEY_ALLOC_PROCESS, _STRICT,
+ * _ENFORCE), for the stress guest (scripts/stress-guest.sh).
  *
  * Trinity (Debian 1.9+git20230109) cannot reach them: its syscall tables
  * end before 463, so it has no pkey_set_process(), and its pkey_alloc()
@@ -10,7 +11,8 @@
  * (default 8) for SECONDS (default 10) call, with random arguments
  *   pkey_set_process(key, rights, flags)     keys -2..17 and any int,
  *                                            rights and flags any bits
- *   pkey_alloc(flags, rights)                PKEY_ALLOC_PROCESS half the time
+ *   pkey_alloc(flags, rights)                PKEY_ALLOC_PROCESS half the time,
+ *                                            else any of the known flags
  *   pkey_free(key), pkey_mprotect(range, prot, key)
  *   mmap/munmap/mremap/madvise/mprotect(PROT_EXEC) inside an arena
  * and WRPKRU random rights (key 0 always open), touch the arena (faults
@@ -59,6 +61,9 @@
 #define NR_pkey_free		382
 #endif
 #define PKEY_ALLOC_PROCESS	0x1
+#define PKEY_ALLOC_STRICT	0x2
+#define PKEY_ALLOC_ENFORCE	0x4
+#define PKEY_ALLOC_KNOWN	(PKEY_ALLOC_PROCESS | PKEY_ALLOC_STRICT | PKEY_ALLOC_ENFORCE)
 #define PKEY_RIGHTS_MASK	0x3UL
 #define NR_PKEYS		16
 #define MAX_THREADS		64
@@ -193,7 +198,8 @@ static void result(enum call c, long ret, int err, bool valid, bool child,
 	} else {
 		switch (c) {
 		case C_SET_PROCESS:
-			ok = err == EINVAL || err == ENOMEM ||
+			/* EPERM: an enforced key the thread may not write. */
+			ok = err == EINVAL || err == ENOMEM || err == EPERM ||
 			     (!have_set_process && err == ENOSYS);
 			break;
 		case C_ALLOC:
@@ -203,10 +209,11 @@ static void result(enum call c, long ret, int err, bool valid, bool child,
 			ok = err == EINVAL || err == ENOSPC || err == ENOMEM;
 			break;
 		case C_FREE:
-			ok = err == EINVAL;
+			/* EBUSY: a strict key still mapped; EPERM: enforced. */
+			ok = err == EINVAL || err == EBUSY || err == EPERM;
 			break;
 		case C_MPROTECT_KEY:
-			ok = err == EINVAL || err == ENOMEM;
+			ok = err == EINVAL || err == ENOMEM || err == EPERM;
 			break;
 		default:
 			ok = true;
@@ -249,9 +256,9 @@ static void do_set_process(uint32_t *s, bool child)
 static void do_alloc(uint32_t *s, bool child)
 {
 	unsigned long flags = rnd(s) % 2 ? PKEY_ALLOC_PROCESS :
-			      rnd(s) % 4 ? 0 : any_bits(s, PKEY_ALLOC_PROCESS);
+			      rnd(s) % 4 ? 0 : any_bits(s, PKEY_ALLOC_KNOWN);
 	unsigned long rights = any_bits(s, PKEY_RIGHTS_MASK);
-	bool valid = !(flags & ~PKEY_ALLOC_PROCESS) && !(rights & ~PKEY_RIGHTS_MASK);
+	bool valid = !(flags & ~PKEY_ALLOC_KNOWN) && !(rights & ~PKEY_RIGHTS_MASK);
 	long ret = syscall(NR_pkey_alloc, flags, rights);
 
 	result(flags == PKEY_ALLOC_PROCESS ? C_ALLOC_PROCESS : C_ALLOC, ret, errno,

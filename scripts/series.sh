@@ -13,10 +13,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top}
 tree=$BUILD/linux
 
-# tree prefix -> mirror folder
+# tree prefix -> mirror folder (the pkeys trace events are mm/pkeys.c's)
 mirrors=(
 	"arch/x86/:arch-x86"
 	"mm/:mm"
+	"include/trace/events/:mm/trace-events"
 	"include/uapi/:include-uapi"
 	"tools/testing/selftests/:tools-testing-selftests"
 	"Documentation/:Documentation"

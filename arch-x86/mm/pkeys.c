@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/string.h>
 #include <linux/sysctl.h>
 
@@ -82,6 +83,23 @@ void arch_pkeys_apply_task_rights(struct task_struct *t,
 				  const struct pkey_rights *r)
 {
 	t->thread.pkru = pkru_apply(t->thread.pkru, r);
+}
+
+/**
+ * arch_pkeys_proc_status - Show a thread's PKRU in /proc/PID/status
+ * @m:		The status file of @task
+ * @task:	The thread
+ *
+ * x86_PKRU, in the hexadecimal of the other registers in the file: the
+ * register itself when a thread reads its own file, otherwise the value
+ * @task had when it was last switched out.  For a thread running on
+ * another CPU that may be older than what it has now.
+ */
+void arch_pkeys_proc_status(struct seq_file *m, struct task_struct *task)
+{
+	u32 pkru = task == current ? read_pkru() : READ_ONCE(task->thread.pkru);
+
+	seq_printf(m, "x86_PKRU:\t%08x\n", pkru);
 }
 
 /*

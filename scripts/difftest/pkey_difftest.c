@@ -487,10 +487,11 @@ static void lrange(const struct range *r)
 static void op_pkey_alloc(void)
 {
 	/*
-	 * Bit 0 is the series' opt-in PKEY_ALLOC_PROCESS: a program that
-	 * sets it asks for a difference from stock (process_rights tests it).
+	 * Bits 0-2 are the series' opt-in flags (PKEY_ALLOC_PROCESS,
+	 * PKEY_ALLOC_STRICT, PKEY_ALLOC_ENFORCE): a program that sets one
+	 * asks for a difference from stock, and their own selftests test it.
 	 */
-	unsigned long flags = rnd(8) ? 0 : 2ul << rnd(31);
+	unsigned long flags = rnd(8) ? 0 : 8ul << rnd(29);
 	unsigned long rights = rnd(4) ? rnd(4) : rnd(2) ? 4 : 1ul << rnd(32);
 	long r;
 

@@ -13,6 +13,9 @@
  *    mremap()s ranges that the PKRU threads keep faulting on;
  *  - a fork thread forks children that check what they inherited, half
  *    of which exec this program again to check what exec resets;
+ *  - when the kernel has PKEY_ALLOC_ENFORCE, an enforce thread writes its
+ *    enforced key's page through /proc/self/mem and discards it with
+ *    madvise() under random rights of its own;
  *  - the main thread sends signals to every thread.
  * When the kernel has pkey_set_process(), a forked process runs beside
  * them for as long: threads that give their keys process-wide rights
@@ -20,6 +23,9 @@
  * reader threads to check, while others allocate, free, tag, fault,
  * create threads, fork and exec, call the two with invalid arguments and
  * signal each other.
+ * When the kernel has strict keys (PKEY_ALLOC_STRICT), another process
+ * has threads that map, tag, reset with mmap(MAP_FIXED) and unmap pages
+ * of a strict key while its main thread keeps trying to free the key.
  * Every check counts towards one invariant; each invariant is one TAP
  * result, which fails if any check of it failed or none ran.
  */
@@ -27,6 +33,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -53,6 +60,8 @@
 #define MAX_REPORTS		20
 /* Word inside a page used for single accesses; not at the page start. */
 #define PROBE_OFFSET		0x100
+/* What the enforce worker's page holds before its first round. */
+#define ENFORCED_MARKER		0x5afe1234u
 #define EXEC_CHILD_ARG		"--pkey-stress-exec-child"
 /* Room for any int or PKRU value as an exec argument. */
 #define NUMBER_ARG_LEN		sizeof("-2147483648")
@@ -72,6 +81,15 @@
 #ifndef PKEY_ALLOC_PROCESS
 #define PKEY_ALLOC_PROCESS	0x1
 #endif
+#ifndef PKEY_ALLOC_STRICT
+#define PKEY_ALLOC_STRICT	0x2
+#endif
+#ifndef PKEY_ALLOC_ENFORCE
+#define PKEY_ALLOC_ENFORCE	0x4
+#endif
+/* The pkey_alloc() flags that a kernel may accept. */
+#define PKEY_ALLOC_KNOWN	\
+	(PKEY_ALLOC_PROCESS | PKEY_ALLOC_STRICT | PKEY_ALLOC_ENFORCE)
 
 enum invariant {
 	INV_PKRU_PRIVATE,
@@ -80,6 +98,8 @@ enum invariant {
 	INV_ALLOC_EXCLUSIVE,
 	INV_MAP_MATCHES,
 	INV_CHILDREN_CLEAN,
+	/* Only with PKEY_ALLOC_ENFORCE. */
+	INV_ENFORCED,
 	/* Only with pkey_set_process(), in the process-rights process. */
 	INV_PROC_CALLER,
 	INV_PROC_QUIET_READER,
@@ -87,6 +107,8 @@ enum invariant {
 	INV_PROC_INHERITED,
 	INV_PROC_HANDLER,
 	INV_PROC_ERRORS,
+	/* Only with strict keys, in the strict-keys process. */
+	INV_STRICT,
 	NR_INVARIANTS
 };
 
@@ -99,12 +121,14 @@ static const char * const invariant_name[NR_INVARIANTS] = {
 	[INV_ALLOC_EXCLUSIVE] = "a key is never held twice, frees succeed",
 	[INV_MAP_MATCHES] = "kernel allocations and smaps match the key map",
 	[INV_CHILDREN_CLEAN] = "every forked and exec'd child exits cleanly",
+	[INV_ENFORCED] = "an enforced key's page changes only with write rights",
 	[INV_PROC_CALLER] = "the caller gets the rights it sets, and keeps them",
 	[INV_PROC_QUIET_READER] = "process rights reach a thread that never writes PKRU",
 	[INV_PROC_SIGNALLED_READER] = "process rights reach a thread whose handlers write PKRU",
 	[INV_PROC_INHERITED] = "new threads and children start with the process rights",
 	[INV_PROC_HANDLER] = "handlers start with the default PKRU and the process rights",
 	[INV_PROC_ERRORS] = "process-rights calls fail only with the documented errors",
+	[INV_STRICT] = "a strict key stays on its pages and is freed only when unmapped",
 };
 
 /* Exit codes of forked and exec'd children: what they found wrong. */
@@ -148,6 +172,8 @@ struct tally {
 	/* What the process-rights process did. */
 	unsigned long sets, process_allocs, handshakes, threads, forks, execs;
 	unsigned long checked_signals, einval, faults;
+	/* What the strict-keys process did. */
+	unsigned long strict_frees, strict_busy, strict_resets;
 };
 
 static struct tally *tally;
@@ -203,6 +229,8 @@ static struct key_worker pkru_workers[PKRU_THREADS];
 static struct key_worker key_workers[KEY_THREADS];
 static struct range_worker range_worker;
 static struct key_worker fork_worker;
+static struct key_worker enforce_worker;
+static bool have_enforce;
 
 static void count(unsigned long *counter)
 {
@@ -326,6 +354,13 @@ static void check_rights(struct key_worker *w, char *area, int key,
 	      "worker %d: key %d rights %u: write %s (code %d key %d)\n",
 	      w->id, key, rights, done ? "allowed" : "refused",
 	      last_fault.code, last_fault.pkey);
+}
+
+/* Fresh memory at @area with MAP_FIXED, replacing what is there. */
+static void *map_anon_fixed(void *area, size_t len)
+{
+	return mmap(area, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }
 
 static char *map_rw(size_t len)
@@ -460,6 +495,16 @@ static void init_worker(struct key_worker *w, int id)
 		w->rng = 1;
 	for (key = 0; key < NR_PKEYS; key++)
 		w->pages[key] = map_rw(page);
+}
+
+/* pkey_alloc(PKEY_ALLOC_ENFORCE): EINVAL where the kernel does not know it. */
+static bool kernel_has_enforce(void)
+{
+	int key = sys_pkey_alloc(PKEY_ALLOC_ENFORCE, PKEY_ALLOW_ALL);
+
+	if (key > 0)
+		sys_pkey_free(key);
+	return key > 0;
 }
 
 static void *key_thread(void *arg)
@@ -662,6 +707,71 @@ static void *fork_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * One round of the enforce worker on @key's page: under random rights,
+ * a discard and a write through /proc/self/mem (@mem) must both work
+ * with write rights and both be refused without, and the page must then
+ * hold what they left.
+ */
+static void enforce_round(struct key_worker *w, int key, int mem,
+			  uint32_t *expected)
+{
+	uint32_t rights = random_rights(&w->rng);
+	uint32_t *word = probe_word(w->pages[key]);
+	uint32_t value = next_random(&w->rng);
+	bool denied = rights != PKEY_ALLOW_ALL;
+	int ret, err;
+
+	set_pkru(w, pkru_with_rights(w->pkru, key, rights));
+	ret = madvise(w->pages[key], page, MADV_DONTNEED);
+	err = errno;
+	check(INV_ENFORCED, denied ? ret == -1 && err == EPERM : ret == 0,
+	      "rights %u: madvise(MADV_DONTNEED) gave %d (%s)\n", rights, ret,
+	      strerror(err));
+	/* The offset is the address: 64-bit off_t, above 2 GiB on i386 too. */
+	ret = (int)pwrite64(mem, &value, sizeof(value), (off64_t)(uintptr_t)word);
+	err = errno;
+	check(INV_ENFORCED, denied ? ret == -1 && err == EIO : ret == sizeof(value),
+	      "rights %u: /proc/self/mem write gave %d (%s)\n", rights, ret,
+	      strerror(err));
+	if (!denied)
+		*expected = value;
+	set_pkru(w, pkru_with_rights(w->pkru, key, PKEY_ALLOW_ALL));
+	check(INV_ENFORCED, READ_ONCE(*word) == *expected,
+	      "rights %u: page holds 0x%08x, expected 0x%08x\n", rights,
+	      READ_ONCE(*word), *expected);
+	check_own_pkru(w, "enforce round");
+}
+
+static void *enforce_thread(void *arg)
+{
+	struct key_worker *w = arg;
+	uint32_t expected = ENFORCED_MARKER;
+	int key, mem, nobody = 0;
+
+	w->pkru = rdpkru();
+	key = sys_pkey_alloc(PKEY_ALLOC_ENFORCE, PKEY_ALLOW_ALL);
+	mem = open("/proc/self/mem", O_RDWR);
+	if (!check(INV_ENFORCED, key > DEFAULT_PKEY && key < NR_PKEYS && mem >= 0 &&
+		   __atomic_compare_exchange_n(&key_holder[key], &nobody, w->id,
+					       false, __ATOMIC_SEQ_CST,
+					       __ATOMIC_SEQ_CST) &&
+		   tag(w->pages[key], page, key),
+		   "enforce worker: key %d, /proc/self/mem %d: %s\n", key, mem,
+		   strerror(errno))) {
+		round_done(w);
+		return NULL;
+	}
+	count(&nr_allocs);
+	WRITE_ONCE(*probe_word(w->pages[key]), expected);
+	while (!stopping()) {
+		enforce_round(w, key, mem, &expected);
+		round_done(w);
+	}
+	close(mem);
+	return NULL;
+}
+
 static void signal_handler(int sig)
 {
 	static __thread uint32_t rng = 1;
@@ -684,6 +794,8 @@ static void signal_workers(void)
 		pthread_kill(key_workers[i].thread, SIGUSR1);
 	pthread_kill(range_worker.kw.thread, SIGUSR1);
 	pthread_kill(fork_worker.thread, SIGUSR1);
+	if (have_enforce)
+		pthread_kill(enforce_worker.thread, SIGUSR1);
 }
 
 static bool every_worker_ran(void)
@@ -696,6 +808,8 @@ static bool every_worker_ran(void)
 	for (i = 0; i < KEY_THREADS; i++)
 		if (!ran_a_round(&key_workers[i]))
 			return false;
+	if (have_enforce && !ran_a_round(&enforce_worker))
+		return false;
 	return ran_a_round(&range_worker.kw) && ran_a_round(&fork_worker);
 }
 
@@ -724,6 +838,10 @@ static void run_workers(int duration)
 	start(&range_worker.kw, range_thread, &range_worker);
 	init_worker(&fork_worker, id++);
 	start(&fork_worker, fork_thread, &fork_worker);
+	if (have_enforce) {
+		init_worker(&enforce_worker, id++);
+		start(&enforce_worker, enforce_thread, &enforce_worker);
+	}
 
 	while (time(NULL) < end || !every_worker_ran()) {
 		signal_workers();
@@ -736,6 +854,8 @@ static void run_workers(int duration)
 		pthread_join(key_workers[i].thread, NULL);
 	pthread_join(range_worker.kw.thread, NULL);
 	pthread_join(fork_worker.thread, NULL);
+	if (have_enforce)
+		pthread_join(enforce_worker.thread, NULL);
 }
 
 /*
@@ -1403,7 +1523,7 @@ static void pr_fuzz_round(struct key_worker *w)
 
 	rights = pr_random_bits(&w->rng);
 	flags = next_random(&w->rng) & 1 ? PKEY_ALLOC_PROCESS : pr_random_bits(&w->rng);
-	if (!(flags & ~PKEY_ALLOC_PROCESS) && !(rights & ~PKEY_RIGHTS_MASK))
+	if (!(flags & ~PKEY_ALLOC_KNOWN) && !(rights & ~PKEY_RIGHTS_MASK))
 		rights |= BIT(2);
 	ret = sys_pkey_alloc(flags, rights);
 	if (ret == -1 && errno == EINVAL)
@@ -1625,17 +1745,150 @@ static pid_t start_process_rights(int duration, int id)
 	return pid;
 }
 
-static void wait_process_rights(pid_t pid)
+/* @name: the process-rights or the strict-keys process. */
+static void wait_helper_process(pid_t pid, const char *name)
 {
 	int status;
 
 	if (!check(INV_CHILDREN_CLEAN, waitpid(pid, &status, 0) == pid,
-		   "waitpid(process-rights process): %s\n", strerror(errno)))
+		   "waitpid(%s process): %s\n", name, strerror(errno)))
 		return;
 	check(INV_CHILDREN_CLEAN, WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "process-rights process: %s%s (status 0x%x)\n",
+	      "%s process: %s%s (status 0x%x)\n", name,
 	      WIFSIGNALED(status) ? "killed by " : "exit code ",
 	      WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "not 0", status);
+}
+
+/* ==================================================================== */
+/* Strict keys                                                          */
+/* ==================================================================== */
+
+#define STRICT_MAPPERS		2
+/* A mapper's pause with nothing mapped, so that frees also succeed. */
+#define STRICT_PAUSE_NS		(20 * 1000)
+/* More mappings than the strict-keys process ever has. */
+#define STRICT_MAX_VMAS		256
+
+/* The strict key the mappers tag their pages with. */
+static int strict_key;
+static pthread_t strict_mappers[STRICT_MAPPERS];
+
+/* Probed by allocating a key, whose rights are then undone. */
+static bool have_strict_keys(char *why, size_t len)
+{
+	uint32_t pkru = rdpkru();
+	long key;
+
+	errno = 0;
+	key = sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
+	if (key > DEFAULT_PKEY) {
+		sys_pkey_free(key);
+		wrpkru(pkru);
+		return true;
+	}
+	snprintf(why, len, "pkey_alloc(PKEY_ALLOC_STRICT) gave %ld (%s)", key,
+		 strerror(errno));
+	return false;
+}
+
+/* Tag a page, reset it with mmap(MAP_FIXED) as a pool allocator does. */
+static void *strict_mapper(void *arg)
+{
+	struct timespec pause = { .tv_nsec = STRICT_PAUSE_NS };
+	int key, tagged;
+	char *area;
+
+	while (!stopping()) {
+		area = map_rw(page);
+		key = __atomic_load_n(&strict_key, __ATOMIC_ACQUIRE);
+		tagged = sys_pkey_mprotect(area, page, PROT_READ | PROT_WRITE, key);
+		/* A key that was just freed is not allocated. */
+		check(INV_STRICT, !tagged || errno == EINVAL,
+		      "pkey_mprotect(strict key %d): %s\n", key, strerror(errno));
+		if (!tagged) {
+			check(INV_STRICT, map_anon_fixed(area, page) == area &&
+			      smaps_pkey_at(area) == key,
+			      "page of strict key %d reset to key %d\n", key,
+			      smaps_pkey_at(area));
+			count(&tally->strict_resets);
+		}
+		munmap(area, page);
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+/* Whether a mapping of this process carries @key, from smaps. */
+static bool key_in_smaps(int key)
+{
+	static struct vma_info vmas[STRICT_MAX_VMAS];
+	int i, n = smaps_vmas_in(NULL, SIZE_MAX, vmas, STRICT_MAX_VMAS);
+
+	for (i = 0; i < n && i < STRICT_MAX_VMAS; i++) {
+		if (vmas[i].pkey == key)
+			return true;
+	}
+	return false;
+}
+
+/* Free the key; once that worked, no mapping can carry it. */
+static void strict_free_round(void)
+{
+	int key = __atomic_load_n(&strict_key, __ATOMIC_RELAXED);
+
+	if (sys_pkey_free(key)) {
+		check(INV_STRICT, errno == EBUSY, "pkey_free(strict key %d): %s\n",
+		      key, strerror(errno));
+		count(&tally->strict_busy);
+		return;
+	}
+	count(&tally->strict_frees);
+	/* Until it is allocated again, pkey_mprotect() refuses it. */
+	check(INV_STRICT, !key_in_smaps(key),
+	      "strict key %d freed while smaps shows it\n", key);
+	key = sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
+	if (!check(INV_STRICT, key > DEFAULT_PKEY, "pkey_alloc(PKEY_ALLOC_STRICT): %s\n",
+		   strerror(errno)))
+		_exit(1);
+	__atomic_store_n(&strict_key, key, __ATOMIC_RELEASE);
+}
+
+static void strict_keys_main(int duration)
+{
+	time_t end = time(NULL) + duration;
+	int i;
+
+	alarm(duration + HANG_MARGIN_SECS);
+	strict_key = sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
+	if (!check(INV_STRICT, strict_key > DEFAULT_PKEY,
+		   "pkey_alloc(PKEY_ALLOC_STRICT): %s\n", strerror(errno)))
+		_exit(1);
+	for (i = 0; i < STRICT_MAPPERS; i++) {
+		if (pthread_create(&strict_mappers[i], NULL, strict_mapper, NULL))
+			ksft_exit_fail_perror("pthread_create");
+	}
+	while (time(NULL) < end || !tally->strict_frees || !tally->strict_busy) {
+		strict_free_round();
+		sched_yield();
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < STRICT_MAPPERS; i++)
+		pthread_join(strict_mappers[i], NULL);
+	fflush(stdout);
+	_exit(0);
+}
+
+static pid_t start_strict_keys(int duration)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		strict_keys_main(duration);
+	if (pid < 0)
+		ksft_exit_fail_perror("fork");
+	return pid;
 }
 
 /* Every tagged page of a worker still shows its key in smaps. */
@@ -1752,7 +2005,8 @@ static void install_handlers(void)
 		ksft_exit_fail_perror("sigaction(SIGUSR1)");
 }
 
-static void report(int duration, const char *no_process_rights)
+static void report(int duration, const char *no_process_rights,
+		   const char *no_strict_keys)
 {
 	int inv;
 
@@ -1766,10 +2020,25 @@ static void report(int duration, const char *no_process_rights)
 		ksft_print_msg("process rights: %lu EINVAL results, %lu scratch faults\n",
 			       tally->einval, tally->faults);
 	}
+	if (!no_strict_keys)
+		ksft_print_msg("strict keys: %lu frees, %lu EBUSY, %lu resets\n",
+			       tally->strict_frees, tally->strict_busy,
+			       tally->strict_resets);
 	for (inv = 0; inv < NR_INVARIANTS; inv++) {
-		if (inv >= FIRST_PROC_INVARIANT && no_process_rights) {
+		if (inv == INV_ENFORCED && !have_enforce) {
+			ksft_test_result_skip("%s: kernel has no PKEY_ALLOC_ENFORCE\n",
+					      invariant_name[inv]);
+			continue;
+		}
+		if (inv >= FIRST_PROC_INVARIANT && inv < INV_STRICT &&
+		    no_process_rights) {
 			ksft_test_result_skip("%s: %s\n", invariant_name[inv],
 					      no_process_rights);
+			continue;
+		}
+		if (inv == INV_STRICT && no_strict_keys) {
+			ksft_test_result_skip("%s: %s\n", invariant_name[inv],
+					      no_strict_keys);
 			continue;
 		}
 		ksft_test_result(tally->checks[inv] && !tally->failures[inv],
@@ -1780,8 +2049,8 @@ static void report(int duration, const char *no_process_rights)
 
 int main(int argc, char **argv)
 {
-	char why[128] = "";
-	pid_t process_rights = 0;
+	char why[128] = "", why_strict[128] = "";
+	pid_t process_rights = 0, strict_keys = 0;
 	int duration;
 
 	if (argc > 1 && !strcmp(argv[1], EXEC_CHILD_ARG))
@@ -1808,13 +2077,19 @@ int main(int argc, char **argv)
 	install_handlers();
 	alarm(duration + HANG_MARGIN_SECS);
 
+	have_enforce = kernel_has_enforce();
 	/* Before any thread: the new process must not inherit one. */
 	if (have_pkey_set_process(why, sizeof(why)))
 		process_rights = start_process_rights(duration, PR_FIRST_ID);
+	if (have_strict_keys(why_strict, sizeof(why_strict)))
+		strict_keys = start_strict_keys(duration);
 	run_workers(duration);
 	if (process_rights)
-		wait_process_rights(process_rights);
+		wait_helper_process(process_rights, "process-rights");
+	if (strict_keys)
+		wait_helper_process(strict_keys, "strict-keys");
 	check_final_state();
-	report(duration, process_rights ? NULL : why);
+	report(duration, process_rights ? NULL : why,
+	       strict_keys ? NULL : why_strict);
 	ksft_finished();
 }

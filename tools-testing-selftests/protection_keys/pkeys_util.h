@@ -93,6 +93,10 @@ static inline void signal_fence(void)
 #ifndef PKEY_ALLOC_PROCESS
 # define PKEY_ALLOC_PROCESS	0x1
 #endif
+/* A strict key cannot be freed while mapped and survives replacement. */
+#ifndef PKEY_ALLOC_STRICT
+# define PKEY_ALLOC_STRICT	0x2
+#endif
 /* The only access-rights bits pkey_alloc() accepts on x86. */
 #define PKEY_RIGHTS_MASK	(PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE)
 /* No restriction at all: the key grants read and write. */
