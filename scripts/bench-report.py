@@ -300,6 +300,7 @@ def strict_walk_section(series):
         *[f"| {n} | {ns(p)} | {ns(s)} | {ns(s - p)} |" for n, p, s in rows],
         "",
         f"About {per_vma:.0f} instructions per mapping; plain keys do not walk.",
+        "",
     ]
 
 
