@@ -2,8 +2,9 @@
 /*
  * Part 2 of the benchmarks: what the kernel paths that protection keys
  * touch cost (context switch, signal delivery, page fault, fork,
- * thread creation, mprotect, key allocation), to compare a kernel with the series
- * against stock.  The whole process runs on CPU 0, so a ping-pong is a
+ * thread creation, mprotect, munmap, madvise, the kernel's reads of the
+ * process's own memory, key allocation), to compare a kernel with the
+ * series against stock.  The whole process runs on CPU 0, so a ping-pong is a
  * real context switch and not a wake-up of the other CPU.  Prints one
  * "<metric> <ns per operation>" line per figure.
  *
@@ -18,6 +19,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 /* First touches are timed in mappings of this many pages, so that the
@@ -305,6 +308,93 @@ static void measure_mprotect(int pkey, const struct budget *b)
 	munmap(pg.addr, PAGE_SIZE);
 }
 
+/* mmap() and munmap() of one page never touched: no fault is timed. */
+static uint64_t map_unmap_page(void *ctx, long iters)
+{
+	uint64_t start = now_ns();
+
+	(void)ctx;
+	for (long i = 0; i < iters; i++) {
+		void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED || munmap(p, PAGE_SIZE))
+			die("mmap/munmap");
+	}
+	return now_ns() - start;
+}
+
+/* After the first call the page is gone: the later ones time the call,
+ * not the freeing of a page. */
+static uint64_t madvise_dontneed_page(void *ctx, long iters)
+{
+	struct one_page *pg = ctx;
+	uint64_t start = now_ns();
+
+	for (long i = 0; i < iters; i++)
+		if (madvise(pg->addr, PAGE_SIZE, MADV_DONTNEED))
+			die("madvise");
+	return now_ns() - start;
+}
+
+struct self_read {
+	const char *addr;
+	int mem_fd;
+	char buf[PAGE_SIZE];
+};
+
+/* What a debugger or a sandbox does to its own memory: the kernel's
+ * access through /proc/self/mem, which pins the page by GUP. */
+static uint64_t proc_self_mem_read(void *ctx, long iters)
+{
+	struct self_read *r = ctx;
+	uint64_t start = now_ns();
+
+	for (long i = 0; i < iters; i++)
+		if (pread(r->mem_fd, r->buf, PAGE_SIZE,
+			  (off_t)(uintptr_t)r->addr) != PAGE_SIZE)
+			die("pread /proc/self/mem");
+	return now_ns() - start;
+}
+
+static uint64_t process_vm_readv_self(void *ctx, long iters)
+{
+	struct self_read *r = ctx;
+	struct iovec local = { .iov_base = r->buf, .iov_len = PAGE_SIZE };
+	struct iovec remote = { .iov_base = (void *)r->addr, .iov_len = PAGE_SIZE };
+	pid_t self = getpid();
+	uint64_t start = now_ns();
+
+	for (long i = 0; i < iters; i++)
+		if (process_vm_readv(self, &local, 1, &remote, 1, 0) != PAGE_SIZE)
+			die("process_vm_readv");
+	return now_ns() - start;
+}
+
+/* The paths that change or read mappings on the caller's behalf, on
+ * memory of key 0. */
+static void measure_mapping_calls(const struct budget *b)
+{
+	struct one_page pg = { .addr = map_pages(1) };
+	static struct self_read r;
+
+	report_metric("mmap_munmap_page", min_ns_per_op(map_unmap_page, NULL, b));
+	report_metric("madvise_dontneed_page",
+		      min_ns_per_op(madvise_dontneed_page, &pg, b));
+
+	pg.addr[0] = 1;
+	r.addr = pg.addr;
+	r.mem_fd = open("/proc/self/mem", O_RDONLY);
+	if (r.mem_fd < 0)
+		die("open /proc/self/mem");
+	report_metric("proc_self_mem_read_page",
+		      min_ns_per_op(proc_self_mem_read, &r, b));
+	report_metric("process_vm_readv_page",
+		      min_ns_per_op(process_vm_readv_self, &r, b));
+	close(r.mem_fd);
+	munmap(pg.addr, PAGE_SIZE);
+}
+
 static uint64_t pkey_alloc_free(void *ctx, long iters)
 {
 	uint64_t start = now_ns();
@@ -317,6 +407,24 @@ static uint64_t pkey_alloc_free(void *ctx, long iters)
 			die("pkey_alloc/pkey_free");
 	}
 	return now_ns() - start;
+}
+
+/* pkey_free() alone: the clock reads around it cost the same on every
+ * kernel, so the difference between kernels is that of pkey_free(). */
+static uint64_t pkey_free_only(void *ctx, long iters)
+{
+	uint64_t spent = 0;
+
+	(void)ctx;
+	for (long i = 0; i < iters; i++) {
+		int pkey = sys_pkey_alloc(0, 0);
+		uint64_t start = now_ns();
+
+		if (pkey < 0 || sys_pkey_free(pkey))
+			die("pkey_alloc/pkey_free");
+		spent += now_ns() - start;
+	}
+	return spent;
 }
 
 /* Give a fresh key process-wide rights that leave it open: PKRU stays
@@ -390,6 +498,8 @@ int main(int argc, char **argv)
 	report_metric("fork_exit_wait", min_ns_per_op(fork_exit_wait, NULL, b));
 	report_metric("thread_create_join", min_ns_per_op(thread_create_join, NULL, b));
 	measure_mprotect(pkey, b);
+	measure_mapping_calls(b);
 	report_metric("pkey_alloc_free", min_ns_per_op(pkey_alloc_free, NULL, b));
+	report_metric("pkey_free", min_ns_per_op(pkey_free_only, NULL, b));
 	return 0;
 }

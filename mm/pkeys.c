@@ -34,6 +34,17 @@
 /* mm->pkeys.allocated has a bit for every key. */
 static_assert(BITS_PER_TYPE(((struct mm_struct *)0)->pkeys.allocated) >= NR_PKEYS);
 
+/* mm_pkey_is_allocated(), inline for the key calls of this file. */
+static __always_inline bool __mm_pkey_is_allocated(struct mm_struct *mm,
+						   int pkey)
+{
+	if (!arch_pkeys_enabled() || pkey < 0 || pkey >= NR_PKEYS)
+		return false;
+	if (pkey == mm->pkeys.execute_only)
+		return false;
+	return mm->pkeys.allocated & BIT(pkey);
+}
+
 /**
  * mm_pkey_is_allocated - Check that a protection key may be used in an mm
  * @mm:		The address space, with mmap_lock held
@@ -48,11 +59,7 @@ static_assert(BITS_PER_TYPE(((struct mm_struct *)0)->pkeys.allocated) >= NR_PKEY
  */
 bool mm_pkey_is_allocated(struct mm_struct *mm, int pkey)
 {
-	if (!arch_pkeys_enabled() || pkey < 0 || pkey >= NR_PKEYS)
-		return false;
-	if (pkey == mm->pkeys.execute_only)
-		return false;
-	return mm->pkeys.allocated & BIT(pkey);
+	return __mm_pkey_is_allocated(mm, pkey);
 }
 
 /* Find and claim an unused key other than 0, or return -ENOSPC. */
@@ -69,7 +76,7 @@ static int mm_pkey_get(struct mm_struct *mm)
 
 static void mm_pkey_clear_process_rights(struct mm_struct *mm, int pkey);
 
-static void mm_pkey_put(struct mm_struct *mm, int pkey)
+static __always_inline void mm_pkey_put(struct mm_struct *mm, int pkey)
 {
 	mm->pkeys.allocated &= ~BIT(pkey);
 	if (mm_pkey_is_enforced(mm, pkey))
@@ -790,8 +797,9 @@ static void pkeys_enforce_enable(void)
 static __always_inline bool mm_pkey_may_change(struct mm_struct *mm,
 					       int pkey)
 {
+	/* A key that is enforced is allocated, and no other one is. */
 	if (!static_branch_unlikely(&pkeys_enforce_used) ||
-	    !mm_pkey_is_allocated(mm, pkey))
+	    pkey < 0 || pkey >= NR_PKEYS)
 		return true;
 	return !mm_pkey_is_enforced(mm, pkey) ||
 	       !arch_get_user_pkey_rights(pkey);
@@ -847,7 +855,12 @@ out:
 	return pkey;
 }
 
-static int do_pkey_alloc(unsigned long flags, unsigned long init_rights)
+/*
+ * Inlined into the system call, which traces what it returns: the
+ * tracepoint then needs no registers of its own.
+ */
+static __always_inline int do_pkey_alloc(unsigned long flags,
+					 unsigned long init_rights)
 {
 	struct mm_struct *mm = current->mm;
 	int pkey, err;
@@ -923,7 +936,7 @@ unsigned long pkey_features(void)
 
 SYSCALL_DEFINE2(pkey_alloc, unsigned long, flags, unsigned long, init_rights)
 {
-	int ret = do_pkey_alloc(flags, init_rights);
+	long ret = do_pkey_alloc(flags, init_rights);
 
 	trace_pkey_alloc(flags, init_rights, ret);
 	return ret;
@@ -955,24 +968,25 @@ SYSCALL_DEFINE3(pkey_set_process, int, pkey, unsigned long, rights,
 SYSCALL_DEFINE1(pkey_free, int, pkey)
 {
 	struct mm_struct *mm = current->mm;
-	int err = -EINVAL;
+	long err = -EINVAL;
 
 	mmap_write_lock(mm);
 	if (!mm_pkey_may_change(mm, pkey)) {
-		mmap_write_unlock(mm);
-		return -EPERM;
+		err = -EPERM;
+		goto out;
 	}
 	/*
 	 * Mappings still tagged with @pkey keep it; the key may be handed
 	 * out again by a later pkey_alloc().  Unless it is strict.
 	 */
-	if (pkey != 0 && mm_pkey_is_allocated(mm, pkey)) {
+	if (pkey != 0 && __mm_pkey_is_allocated(mm, pkey)) {
 		err = 0;
 		if (mm_pkey_is_strict(mm, pkey))
 			err = mm_pkey_put_strict(mm, pkey);
 		else
 			mm_pkey_put(mm, pkey);
 	}
+out:
 	mmap_write_unlock(mm);
 	trace_pkey_free(pkey, err);
 	return err;
@@ -981,10 +995,5 @@ SYSCALL_DEFINE1(pkey_free, int, pkey)
 SYSCALL_DEFINE4(pkey_mprotect, unsigned long, start, size_t, len,
 		unsigned long, prot, int, pkey)
 {
-	int err = do_mprotect(start, len, prot, pkey);
-
-	/* Only a call that named a key retags: -1 is mprotect(). */
-	if (!err && pkey != NO_PKEY)
-		trace_pkey_mprotect(start, len, prot, pkey);
-	return err;
+	return do_mprotect(start, len, prot, pkey);
 }

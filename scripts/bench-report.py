@@ -37,7 +37,12 @@ KERNEL_COSTS = {
                            "ns per thread"),
     "mprotect_page": ("mprotect() of one page, RO <-> RW", "ns per call"),
     "pkey_mprotect_page": ("pkey_mprotect() of one page, RO <-> RW", "ns per call"),
+    "mmap_munmap_page": ("mmap() + munmap() of one page never touched", "ns per pair"),
+    "madvise_dontneed_page": ("madvise(MADV_DONTNEED) of one page", "ns per call"),
+    "proc_self_mem_read_page": ("pread() of one page of /proc/self/mem", "ns per call"),
+    "process_vm_readv_page": ("process_vm_readv() of one page of the caller", "ns per call"),
     "pkey_alloc_free": ("pkey_alloc() + pkey_free()", "ns per pair"),
+    "pkey_free": ("pkey_free() alone, with the clock reads around it", "ns per call"),
 }
 
 # kcost with process-wide rights: metric suffix -> what

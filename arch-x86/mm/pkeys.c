@@ -16,11 +16,6 @@
 
 #include <asm/pkru.h>
 
-bool arch_pkeys_enabled(void)
-{
-	return cpu_feature_enabled(X86_FEATURE_OSPKE);
-}
-
 /**
  * arch_set_user_pkey_rights - Set the current thread's rights for a key
  * @pkey:	The protection key

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 TRACE_EVENT(pkey_alloc,
-	    TP_PROTO(unsigned long flags, unsigned long init_rights, int ret),
+	    TP_PROTO(unsigned long flags, unsigned long init_rights, long ret),
 	    TP_ARGS(flags, init_rights, ret),
 	    TP_STRUCT__entry(__field(unsigned long, flags)
 			     __field(unsigned long, init_rights)
@@ -31,7 +31,7 @@ TRACE_EVENT(pkey_alloc,
 );
 
 TRACE_EVENT(pkey_free,
-	    TP_PROTO(int pkey, int err),
+	    TP_PROTO(int pkey, long err),
 	    TP_ARGS(pkey, err),
 	    TP_STRUCT__entry(__field(int, pkey)
 			     __field(int, err)),
