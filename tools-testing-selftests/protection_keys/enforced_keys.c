@@ -34,6 +34,7 @@
 
 #include "pkeys_util.h"
 #include "../kselftest_harness.h"
+#include "pkeys_harness.h"
 
 #ifndef PKEY_ALLOC_ENFORCE
 # define PKEY_ALLOC_ENFORCE	0x4
@@ -47,18 +48,10 @@
 # define MADV_DONTNEED_LOCKED	24
 #endif
 
-/* Word inside a page used for single accesses; not at the page start. */
-#define PROBE_OFFSET		0x100
-/* What the keyed page holds, and what the calls under test try to write. */
-#define MARKER			0x5afe1234u
+/* What the calls under test try to write over the keyed page's MARKER. */
 #define OTHER_VALUE		0x0bad5eedu
 /* alarm() of helper child processes. */
 #define CHILD_TIMEOUT_SECS	20
-
-static uint32_t *probe_word(void *page)
-{
-	return (uint32_t *)((char *)page + PROBE_OFFSET);
-}
 
 static off_t probe_offset(void *page)
 {
@@ -98,27 +91,7 @@ static bool kernel_has_enforce(void)
 	return !(key == -1 && errno == EINVAL);
 }
 
-/* pkey_set_process(-1, 0, 0): EINVAL where the call exists, ENOSYS if not. */
-static bool kernel_has_process_rights(void)
-{
-	errno = 0;
-	return !(pkey_set_process(-1, 0, 0) == -1 && errno == ERRNO_NO_SYSCALL);
-}
-
-/*
- * The require_*() helpers return true when the test can go on; when it
- * cannot, they mark it skipped and return false, and the caller returns.
- */
-static bool require_pku(struct __test_metadata *_metadata)
-{
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	if (!cpu_has_ospke())
-		SKIP(return false,
-		     "PKU not available (CPUID OSPKE clear: no pku in the CPU, or nopku)");
-	return true;
-}
-
+/* PKU and the flag; see the require_*() helpers in pkeys_harness.h. */
 static bool require_enforce(struct __test_metadata *_metadata)
 {
 	if (!require_pku(_metadata))
@@ -126,33 +99,6 @@ static bool require_enforce(struct __test_metadata *_metadata)
 	if (!kernel_has_enforce())
 		SKIP(return false, "kernel has no PKEY_ALLOC_ENFORCE (EINVAL)");
 	return true;
-}
-
-/* ==================================================================== */
-/* Keyed memory                                                         */
-/* ==================================================================== */
-
-/*
- * A page holding MARKER at its probe word, tagged with a new key that
- * the calling thread may read and write.  @flags go to pkey_alloc().
- * The key, or -1.
- */
-static int keyed_page(void **page, unsigned long flags)
-{
-	size_t len = page_size();
-	void *area = map_anon(len, PROT_READ | PROT_WRITE);
-	int key;
-
-	if (!area)
-		return -1;
-	WRITE_ONCE(*probe_word(area), MARKER);
-	key = (int)sys_pkey_alloc(flags, PKEY_ALLOW_ALL);
-	if (key <= 0)
-		return -1;
-	if (sys_pkey_mprotect(area, len, PROT_READ | PROT_WRITE, key))
-		return -1;
-	*page = area;
-	return key;
 }
 
 /* ==================================================================== */
@@ -210,10 +156,11 @@ FIXTURE_SETUP(enforced)
 		return;
 	}
 	if ((variant->alloc_flags & PKEY_ALLOC_PROCESS) &&
-	    !kernel_has_process_rights())
-		SKIP(return, "kernel has no pkey_set_process() (ENOSYS)");
+	    !require_process_rights_call(_metadata))
+		return;
 	self->len = page_size();
-	self->key = keyed_page(&self->page, variant->alloc_flags);
+	self->key = keyed_page(&self->page, variant->alloc_flags,
+			       PKEY_ALLOW_ALL);
 	ASSERT_GT(self->key, DEFAULT_PKEY) TH_LOG("%s", strerror(errno));
 }
 
@@ -305,7 +252,7 @@ static void *open_thread_fn(void *arg)
 	char c;
 
 	set_key_rights(t->key, PKEY_ALLOW_ALL);
-	__atomic_store_n(&t->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	__atomic_store_n(&t->tid, gettid_raw(), __ATOMIC_RELEASE);
 	/* Returns at EOF, when the test closes the other end. */
 	while (read(t->exit_pipe[0], &c, 1) > 0)
 		;
@@ -519,8 +466,8 @@ TEST_F(enforced, pkey_set_process)
 {
 	bool refused = change_refused(variant->alloc_flags, variant->rights);
 
-	if (!kernel_has_process_rights())
-		SKIP(return, "kernel has no pkey_set_process() (ENOSYS)");
+	if (!require_process_rights_call(_metadata))
+		return;
 	EXPECT_CALL(refused, EPERM, 0,
 		    pkey_set_process(self->key, PKEY_ALLOW_ALL, 0));
 }
@@ -582,7 +529,7 @@ TEST(foreign_mem_write_unchanged)
 
 	if (!require_enforce(_metadata))
 		return;
-	key = keyed_page(&page, PKEY_ALLOC_ENFORCE);
+	key = keyed_page(&page, PKEY_ALLOC_ENFORCE, PKEY_ALLOW_ALL);
 	ASSERT_GT(key, DEFAULT_PKEY);
 	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
 	set_key_rights(key, PKEY_DISABLE_ACCESS);
@@ -606,7 +553,7 @@ TEST(fork_copies_enforcement)
 
 	if (!require_enforce(_metadata))
 		return;
-	key = keyed_page(&page, PKEY_ALLOC_ENFORCE);
+	key = keyed_page(&page, PKEY_ALLOC_ENFORCE, PKEY_ALLOW_ALL);
 	ASSERT_GT(key, DEFAULT_PKEY);
 	pid = fork();
 	if (!pid) {
@@ -630,7 +577,7 @@ TEST(free_ends_enforcement)
 
 	if (!require_enforce(_metadata))
 		return;
-	key = keyed_page(&page, PKEY_ALLOC_ENFORCE);
+	key = keyed_page(&page, PKEY_ALLOC_ENFORCE, PKEY_ALLOW_ALL);
 	ASSERT_GT(key, DEFAULT_PKEY);
 	ASSERT_EQ(0, sys_pkey_free(key));
 	ASSERT_EQ(key, sys_pkey_alloc(0, PKEY_DISABLE_WRITE));
@@ -687,18 +634,16 @@ TEST(auxv_feature_matches_flag)
 {
 	bool feature = getauxval(AT_PKEY_FEATURES) & PKEY_FEATURE_ENFORCE;
 
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
+	if (!require_pkey_syscalls(_metadata))
+		return;
 	EXPECT_EQ(kernel_has_enforce() && cpu_has_ospke(), feature);
 }
 
 /* Without PKU the flag is known but there is no key to give: ENOSPC. */
 TEST(nopku_alloc_enforce_enospc)
 {
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
-	if (cpu_has_ospke())
-		SKIP(return, "PKU is enabled; this checks the behaviour without PKU");
+	if (!require_no_pku(_metadata))
+		return;
 	if (!kernel_has_enforce())
 		SKIP(return, "kernel has no PKEY_ALLOC_ENFORCE (EINVAL)");
 	EXPECT_SYSCALL_ERRNO(ENOSPC,

@@ -41,11 +41,8 @@
 
 #include "pkeys_util.h"
 #include "../kselftest_harness.h"
+#include "pkeys_harness.h"
 
-/* Word inside a page used for single accesses; not at the page start. */
-#define PROBE_OFFSET		0x100
-/* Value stored in keyed memory, so that a successful read is recognisable. */
-#define MARKER			0x5afe1234u
 /* Longest wait for another thread or process to get somewhere. */
 #define WAIT_MS			10000
 /* alarm() of helper child processes. */
@@ -120,37 +117,7 @@ static const char *child_result_name(int code)
 /* Feature probes                                                       */
 /* ==================================================================== */
 
-/* pkey_set_process(-1, 0, 0): EINVAL where the call exists, ENOSYS if not. */
-static bool kernel_has_process_rights(void)
-{
-	errno = 0;
-	return !(pkey_set_process(-1, 0, 0) == -1 && errno == ERRNO_NO_SYSCALL);
-}
-
-/*
- * The require_*() helpers return true when the test can go on; when it
- * cannot, they mark it skipped and return false, and the caller returns.
- */
-static bool require_pku(struct __test_metadata *_metadata)
-{
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	if (!cpu_has_ospke())
-		SKIP(return false,
-		     "PKU not available (CPUID OSPKE clear: no pku in the CPU, or nopku)");
-	return true;
-}
-
-/* The call exists; PKU may or may not be there. */
-static bool require_process_rights_call(struct __test_metadata *_metadata)
-{
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	if (!kernel_has_process_rights())
-		SKIP(return false, "kernel has no pkey_set_process() (ENOSYS)");
-	return true;
-}
-
+/* The call and PKU; see the require_*() helpers in pkeys_harness.h. */
 static bool require_process_rights(struct __test_metadata *_metadata)
 {
 	if (!require_process_rights_call(_metadata))
@@ -205,19 +172,9 @@ static void publish(int *p, int value)
 	__atomic_store_n(p, value, __ATOMIC_RELEASE);
 }
 
-static int gettid_raw(void)
-{
-	return (int)syscall(SYS_gettid);
-}
-
 static int tgkill_raw(int tid, int sig)
 {
 	return (int)syscall(SYS_tgkill, getpid(), tid, sig);
-}
-
-static uint32_t *probe_word(void *page)
-{
-	return (uint32_t *)((char *)page + PROBE_OFFSET);
 }
 
 /* Private anonymous memory shared with forked children, or NULL. */
@@ -227,29 +184,6 @@ static void *map_shared(size_t len)
 			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	return addr == MAP_FAILED ? NULL : addr;
-}
-
-/*
- * A page holding MARKER at its probe word, tagged with a new key.  The
- * page is written before it gets the key, through key 0.  @flags and
- * @rights go to pkey_alloc().  The key, or -1.
- */
-static int keyed_page(void **page, unsigned long flags, unsigned long rights)
-{
-	size_t len = page_size();
-	void *area = map_anon(len, PROT_READ | PROT_WRITE);
-	int key;
-
-	if (!area)
-		return -1;
-	WRITE_ONCE(*probe_word(area), MARKER);
-	key = (int)sys_pkey_alloc(flags, rights);
-	if (key <= 0)
-		return -1;
-	if (sys_pkey_mprotect(area, len, PROT_READ | PROT_WRITE, key))
-		return -1;
-	*page = area;
-	return key;
 }
 
 /* A PKRU value with recognisable bits for every key but @skip; key 0 open. */
@@ -316,12 +250,6 @@ static bool start_thread(struct thread *t, void *(*fn)(void *), void *arg)
 static bool join_thread(struct thread *t)
 {
 	return wait_at_least(&t->done, 1);
-}
-
-static void *sample_pkru(void *arg)
-{
-	*(uint32_t *)arg = rdpkru();
-	return NULL;
 }
 
 /* PKRU a thread created now starts with. */
@@ -2465,8 +2393,7 @@ static int child_exec_self(void *arg)
 
 	snprintf(key_arg, sizeof(key_arg), "%d", key);
 	snprintf(pkru_arg, sizeof(pkru_arg), "0x%x", startup_pkru);
-	execv("/proc/self/exe", argv);
-	execv(self_argv0, argv);
+	exec_self(argv);
 	return CHILD_EXEC_FAILED;
 }
 
@@ -2564,8 +2491,8 @@ TEST(probe_call_and_alloc_flag_agree)
 	long key;
 	int err;
 
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
+	if (!require_pkey_syscalls(_metadata))
+		return;
 	errno = 0;
 	EXPECT_EQ(-1, pkey_set_process(-1, 0, 0));
 	err = errno;
@@ -2700,8 +2627,8 @@ TEST(alloc_unknown_flags_einval)
 	};
 	unsigned int i;
 
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
+	if (!require_pkey_syscalls(_metadata))
+		return;
 	for (i = 0; i < ARRAY_SIZE(flags); i++)
 		EXPECT_SYSCALL_ERRNO(EINVAL, sys_pkey_alloc(flags[i], 0));
 }
@@ -2727,19 +2654,10 @@ TEST(alloc_process_until_enospc)
 	EXPECT_EQ(NR_USER_PKEYS, n);
 }
 
-static bool require_no_pku(struct __test_metadata *_metadata)
-{
-	if (!require_process_rights_call(_metadata))
-		return false;
-	if (cpu_has_ospke())
-		SKIP(return false,
-		     "PKU is enabled; this checks the behaviour without PKU");
-	return true;
-}
-
 TEST(nopku_alloc_process_enospc)
 {
-	if (!require_no_pku(_metadata))
+	if (!require_process_rights_call(_metadata) ||
+	    !require_no_pku(_metadata))
 		return;
 	EXPECT_SYSCALL_ERRNO(ENOSPC, sys_pkey_alloc(PKEY_ALLOC_PROCESS,
 						    PKEY_ALLOW_ALL));
@@ -2751,7 +2669,8 @@ TEST(nopku_set_process_einval)
 {
 	int key;
 
-	if (!require_no_pku(_metadata))
+	if (!require_process_rights_call(_metadata) ||
+	    !require_no_pku(_metadata))
 		return;
 	EXPECT_SYSCALL_ERRNO(EINVAL, pkey_set_process(-1, 0, 0));
 	for (key = DEFAULT_PKEY; key < NR_PKEYS; key++)

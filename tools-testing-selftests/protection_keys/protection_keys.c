@@ -43,6 +43,7 @@
 
 #include "pkeys_util.h"
 #include "../kselftest_harness.h"
+#include "pkeys_harness.h"
 
 #ifndef FUTEX_WAIT
 # define FUTEX_WAIT		0
@@ -84,10 +85,7 @@
 # define SYS_mseal		462
 #endif
 
-/* Word inside a page used for single accesses; not at the page start. */
-#define PROBE_OFFSET		0x100
-/* Values stored in test memory, so a successful read is recognisable. */
-#define MARKER			0x5afe1234u
+/* What a child process stores, told apart from MARKER. */
 #define CHILD_MARKER		0xc0de5678u
 /* Size of the buffers moved through pipes, files and process_vm_readv. */
 #define IO_LEN			64
@@ -156,42 +154,6 @@ static const char *child_result_name(int code)
 	case CHILD_EXEC_ONLY_KEY_FREED:	return "pkey_free freed the execute-only key";
 	default:			return "killed or unknown status";
 	}
-}
-
-/*
- * The require_*() helpers return true when the test can go on; when it
- * cannot, they mark it skipped and return false, and the caller returns.
- */
-static bool require_pkey_syscalls(struct __test_metadata *_metadata)
-{
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	return true;
-}
-
-static bool require_pku(struct __test_metadata *_metadata)
-{
-	if (!require_pkey_syscalls(_metadata))
-		return false;
-	if (!cpu_has_ospke())
-		SKIP(return false,
-		     "PKU not available (CPUID OSPKE clear: no pku in the CPU, or nopku)");
-	return true;
-}
-
-static bool require_no_pku(struct __test_metadata *_metadata)
-{
-	if (!require_pkey_syscalls(_metadata))
-		return false;
-	if (cpu_has_ospke())
-		SKIP(return false,
-		     "PKU is enabled; this checks the behaviour without PKU");
-	return true;
-}
-
-static uint32_t *probe_word(void *page)
-{
-	return (uint32_t *)((char *)page + PROBE_OFFSET);
 }
 
 static void fill_pattern(void *buf, size_t len, unsigned int seed)
@@ -890,8 +852,7 @@ static int child_exec_self(void *arg)
 	snprintf(pkru_arg, sizeof(pkru_arg), "0x%x", req->pkru);
 	/* Open every key: a reset to the default is then visible. */
 	wrpkru(0);
-	execv("/proc/self/exe", argv);
-	execv(self_argv0, argv);
+	exec_self(argv);
 	return CHILD_EXEC_FAILED;
 }
 
@@ -3203,19 +3164,6 @@ TEST(nopku_no_pkru_default_sysctl)
 #define POWER_STATE_PATH	"/sys/power/state"
 #define RTC_WAKEALARM_PATH	"/sys/class/rtc/rtc0/wakealarm"
 #define SUSPEND_SECS		3
-
-static bool write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text);
-	bool ok;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return false;
-	ok = write(fd, text, len) == len;
-	return !close(fd) && ok;
-}
 
 /*
  * The CPU comes back from S3 with its registers reset.  The task that

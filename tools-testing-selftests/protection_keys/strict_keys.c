@@ -25,6 +25,7 @@
 
 #include "pkeys_util.h"
 #include "../kselftest_harness.h"
+#include "pkeys_harness.h"
 
 #ifndef MREMAP_DONTUNMAP
 # define MREMAP_DONTUNMAP	4
@@ -35,10 +36,6 @@
 
 /* Pages in the keyed range of a test. */
 #define NR_PAGES		4
-/* Word inside a page used for single accesses; not at the page start. */
-#define PROBE_OFFSET		0x100
-/* Value stored in memory, so that a successful read is recognisable. */
-#define MARKER			0x5afe1234u
 /* Flag bits that no pkey_alloc() flag uses. */
 #define UNUSED_FLAG_LOW		0x40000000ul
 #define UNUSED_FLAG_HIGH	0x80000000ul
@@ -75,20 +72,9 @@ static const char *child_result_name(int code)
 /* ==================================================================== */
 
 /*
- * The require_*() helpers return true when the test can go on; when it
- * cannot, they mark it skipped and return false, and the caller returns.
+ * PKU, and a kernel that takes the flag: probed by allocating a key.
+ * See the require_*() helpers in pkeys_harness.h.
  */
-static bool require_pku(struct __test_metadata *_metadata)
-{
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	if (!cpu_has_ospke())
-		SKIP(return false,
-		     "PKU not available (CPUID OSPKE clear: no pku in the CPU, or nopku)");
-	return true;
-}
-
-/* PKU, and a kernel that takes the flag: probed by allocating a key. */
 static bool require_strict(struct __test_metadata *_metadata)
 {
 	long key;
@@ -213,8 +199,8 @@ TEST(alloc_unknown_flags_einval)
 	};
 	unsigned int i;
 
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
+	if (!require_pkey_syscalls(_metadata))
+		return;
 	for (i = 0; i < ARRAY_SIZE(flags); i++)
 		EXPECT_SYSCALL_ERRNO(EINVAL, sys_pkey_alloc(flags[i], 0));
 }
@@ -243,52 +229,62 @@ TEST(alloc_strict_until_enospc)
 /* pkey_free()                                                          */
 /* ==================================================================== */
 
-TEST(free_while_mapped_ebusy)
-{
-	size_t len = NR_PAGES * page_size();
-	uint32_t *p;
+/*
+ * What most tests start from: a new strict key that allows everything,
+ * and NR_PAGES of memory that map_keyed() tagged with it.
+ */
+FIXTURE(strict_range) {
+	size_t len;
+	uint32_t *base;
 	int key;
+};
 
+FIXTURE_SETUP(strict_range)
+{
 	if (!require_strict(_metadata))
 		return;
-	key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	p = map_keyed(key);
-	ASSERT_FALSE(!p);
-
-	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(key));
-	/* Still allocated: pkey_mprotect() takes it. */
-	EXPECT_EQ(0, sys_pkey_mprotect(p, page_size(), PROT_READ, key));
-	EXPECT_TRUE(range_has_key(p, len, key));
-	/* One page left is still a mapping with the key. */
-	ASSERT_EQ(0, munmap(p, len - page_size()));
-	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(key));
-
-	ASSERT_EQ(0, munmap((char *)p + len - page_size(), page_size()));
-	EXPECT_EQ(0, sys_pkey_free(key));
-	/* Freed: no longer allocated. */
-	EXPECT_SYSCALL_ERRNO(EINVAL, sys_pkey_free(key));
+	self->len = NR_PAGES * page_size();
+	self->key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
+	ASSERT_GT(self->key, DEFAULT_PKEY);
+	self->base = map_keyed(self->key);
+	ASSERT_FALSE(!self->base);
 }
 
-TEST(free_after_retag)
+/* Every test runs in a process of its own, whose exit frees it all. */
+FIXTURE_TEARDOWN(strict_range)
 {
-	size_t len = NR_PAGES * page_size();
-	int key, other;
-	uint32_t *p;
+}
 
-	if (!require_strict(_metadata))
-		return;
-	key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
+TEST_F(strict_range, free_while_mapped_ebusy)
+{
+	size_t page = page_size();
+
+	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(self->key));
+	/* Still allocated: pkey_mprotect() takes it. */
+	EXPECT_EQ(0, sys_pkey_mprotect(self->base, page, PROT_READ, self->key));
+	EXPECT_TRUE(range_has_key(self->base, self->len, self->key));
+	/* One page left is still a mapping with the key. */
+	ASSERT_EQ(0, munmap(self->base, self->len - page));
+	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(self->key));
+
+	ASSERT_EQ(0, munmap((char *)self->base + self->len - page, page));
+	EXPECT_EQ(0, sys_pkey_free(self->key));
+	/* Freed: no longer allocated. */
+	EXPECT_SYSCALL_ERRNO(EINVAL, sys_pkey_free(self->key));
+}
+
+TEST_F(strict_range, free_after_retag)
+{
+	int other;
+
 	other = (int)sys_pkey_alloc(0, PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
 	ASSERT_GT(other, DEFAULT_PKEY);
-	p = map_keyed(key);
-	ASSERT_FALSE(!p);
 
-	ASSERT_EQ(0, sys_pkey_mprotect(p, len, PROT_READ | PROT_WRITE, other));
-	EXPECT_EQ(0, sys_pkey_free(key));
-	EXPECT_TRUE(range_has_key(p, len, other));
-	EXPECT_EQ(MARKER, *word_at(p, 0));
+	ASSERT_EQ(0, sys_pkey_mprotect(self->base, self->len,
+				       PROT_READ | PROT_WRITE, other));
+	EXPECT_EQ(0, sys_pkey_free(self->key));
+	EXPECT_TRUE(range_has_key(self->base, self->len, other));
+	EXPECT_EQ(MARKER, *word_at(self->base, 0));
 }
 
 /* A key allocated without the flag is freed with mappings left, as ever. */
@@ -508,20 +504,10 @@ TEST(map_fixed_plain_key_dropped)
 }
 
 /* mprotect(PROT_EXEC) does not swap a strict key for the execute-only one. */
-TEST(mprotect_exec_only_keeps_strict_key)
+TEST_F(strict_range, mprotect_exec_only_keeps_strict_key)
 {
-	size_t len = NR_PAGES * page_size();
-	uint32_t *p;
-	int key;
-
-	if (!require_strict(_metadata))
-		return;
-	key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	p = map_keyed(key);
-	ASSERT_FALSE(!p);
-	ASSERT_EQ(0, mprotect(p, len, PROT_EXEC));
-	EXPECT_TRUE(range_has_key(p, len, key));
+	ASSERT_EQ(0, mprotect(self->base, self->len, PROT_EXEC));
+	EXPECT_TRUE(range_has_key(self->base, self->len, self->key));
 }
 
 /* ==================================================================== */
@@ -633,20 +619,15 @@ static int child_free_strict(void *arg)
 	return sys_pkey_free(key) ? CHILD_FREE_FAILED : CHILD_OK;
 }
 
-TEST(fork_child_keeps_strictness)
+TEST_F(strict_range, fork_child_keeps_strictness)
 {
-	int key, ret;
+	int ret;
 
-	if (!require_strict(_metadata))
-		return;
-	key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	strict_mapping = map_keyed(key);
-	ASSERT_FALSE(!strict_mapping);
-	ret = run_in_child_timeout(child_free_strict, &key, 0);
+	strict_mapping = self->base;
+	ret = run_in_child_timeout(child_free_strict, &self->key, 0);
 	EXPECT_EQ(CHILD_OK, ret) TH_LOG("child: %s", child_result_name(ret));
 	/* The child's munmap() and pkey_free() were its own. */
-	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(key));
+	EXPECT_SYSCALL_ERRNO(EBUSY, sys_pkey_free(self->key));
 }
 
 /*
@@ -673,34 +654,22 @@ static int child_exec_self(void *arg)
 	char *const argv[] = { self_argv0, EXEC_CHECK_ARG, key_arg, NULL };
 
 	snprintf(key_arg, sizeof(key_arg), "%d", *(int *)arg);
-	execv("/proc/self/exe", argv);
-	execv(self_argv0, argv);
+	exec_self(argv);
 	return CHILD_EXEC_FAILED;
 }
 
-TEST(exec_drops_strictness)
+TEST_F(strict_range, exec_drops_strictness)
 {
-	int key, ret;
+	int ret;
 
-	if (!require_strict(_metadata))
-		return;
-	/* The lowest free key: the exec'd image gets the same one. */
-	key = (int)sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
-	ASSERT_GT(key, DEFAULT_PKEY);
-	ASSERT_FALSE(!map_keyed(key));
-	ret = run_in_child_timeout(child_exec_self, &key, 0);
+	/* The setup's key is the lowest free one: the exec'd image gets it too. */
+	ret = run_in_child_timeout(child_exec_self, &self->key, 0);
 	EXPECT_EQ(CHILD_OK, ret) TH_LOG("exec'd image: %s", child_result_name(ret));
 }
 
 /* ==================================================================== */
 /* With process rights                                                  */
 /* ==================================================================== */
-
-static void *thread_read_pkru(void *arg)
-{
-	*(uint32_t *)arg = rdpkru();
-	return NULL;
-}
 
 TEST(alloc_strict_process)
 {
@@ -720,7 +689,7 @@ TEST(alloc_strict_process)
 	ASSERT_GT(key, DEFAULT_PKEY);
 	/* Process rights: a new thread starts with them, not with ours. */
 	set_key_rights(key, PKEY_DISABLE_ACCESS);
-	ASSERT_EQ(0, pthread_create(&t, NULL, thread_read_pkru, &pkru));
+	ASSERT_EQ(0, pthread_create(&t, NULL, sample_pkru, &pkru));
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	set_key_rights(key, PKEY_ALLOW_ALL);
 	EXPECT_EQ((uint32_t)PKEY_ALLOW_ALL, pkru_key_rights(pkru, key));
@@ -739,17 +708,13 @@ TEST(alloc_strict_process)
 /* ==================================================================== */
 
 /* pkey_set_process() tells this series' kernels from others without PKU. */
-static bool require_no_pku(struct __test_metadata *_metadata)
+static bool require_series_no_pku(struct __test_metadata *_metadata)
 {
-	if (!pkey_syscalls_present())
-		SKIP(return false, "kernel has no pkey syscalls");
-	errno = 0;
-	if (pkey_set_process(-1, 0, 0) == -1 && errno == ERRNO_NO_SYSCALL)
+	if (!require_pkey_syscalls(_metadata))
+		return false;
+	if (!kernel_has_process_rights())
 		SKIP(return false, "kernel has no pkey_set_process(): not this series");
-	if (cpu_has_ospke())
-		SKIP(return false,
-		     "PKU is enabled; this checks the behaviour without PKU");
-	return true;
+	return require_no_pku(_metadata);
 }
 
 #ifndef AT_PKEY_FEATURES
@@ -765,8 +730,8 @@ TEST(auxv_feature_matches_flag)
 	bool feature = getauxval(AT_PKEY_FEATURES) & PKEY_FEATURE_STRICT;
 	long key;
 
-	if (!pkey_syscalls_present())
-		SKIP(return, "kernel has no pkey syscalls");
+	if (!require_pkey_syscalls(_metadata))
+		return;
 	key = sys_pkey_alloc(PKEY_ALLOC_STRICT, PKEY_ALLOW_ALL);
 	if (key > 0)
 		sys_pkey_free(key);
@@ -776,7 +741,7 @@ TEST(auxv_feature_matches_flag)
 /* As plain pkey_alloc(): there is no key to hand out. */
 TEST(nopku_alloc_strict_enospc)
 {
-	if (!require_no_pku(_metadata))
+	if (!require_series_no_pku(_metadata))
 		return;
 	EXPECT_SYSCALL_ERRNO(ENOSPC, sys_pkey_alloc(PKEY_ALLOC_STRICT,
 						    PKEY_ALLOW_ALL));
