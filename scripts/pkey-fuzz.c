@@ -86,6 +86,16 @@ static const char * const call_name[NR_CALLS] = {
 };
 
 static unsigned long calls[NR_CALLS], succeeded[NR_CALLS];
+
+/* pkey_alloc() calls with these flags among others, and how many gave a key. */
+#define NR_COUNTED_FLAGS	2
+static const unsigned long counted_flag[NR_COUNTED_FLAGS] = {
+	PKEY_ALLOC_STRICT, PKEY_ALLOC_ENFORCE,
+};
+static const char * const counted_flag_name[NR_COUNTED_FLAGS] = {
+	"pkey_alloc(PKEY_ALLOC_STRICT)", "pkey_alloc(PKEY_ALLOC_ENFORCE)",
+};
+static unsigned long flag_calls[NR_COUNTED_FLAGS], flag_keys[NR_COUNTED_FLAGS];
 static unsigned long unexpected, bad_children, faults;
 
 /*
@@ -261,6 +271,13 @@ static void do_alloc(uint32_t *s, bool child)
 	bool valid = !(flags & ~PKEY_ALLOC_KNOWN) && !(rights & ~PKEY_RIGHTS_MASK);
 	long ret = syscall(NR_pkey_alloc, flags, rights);
 
+	for (int i = 0; i < NR_COUNTED_FLAGS; i++) {
+		if (!(flags & counted_flag[i]))
+			continue;
+		bump(&flag_calls[i]);
+		if (ret >= 0)
+			bump(&flag_keys[i]);
+	}
 	result(flags == PKEY_ALLOC_PROCESS ? C_ALLOC_PROCESS : C_ALLOC, ret, errno,
 	       valid && ret >= !key0_freeable && ret < NR_PKEYS, child, (long)flags, rights, 0);
 }
@@ -631,6 +648,9 @@ int main(int argc, char **argv)
 			printf("# %s: %lu (%lu succeeded)\n", call_name[i], calls[i], succeeded[i]);
 		else
 			printf("# %s: %lu (no result)\n", call_name[i], calls[i]);
+	for (i = 0; i < NR_COUNTED_FLAGS; i++)
+		printf("# %s: %lu (%lu succeeded)\n", counted_flag_name[i],
+		       flag_calls[i], flag_keys[i]);
 	printf("# %lu faults caught\n", faults);
 	if (__atomic_load_n(&child_report->taken, __ATOMIC_ACQUIRE) == 2) {
 		/* A fork child's count is its exit code: count it here. */
