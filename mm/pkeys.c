@@ -809,6 +809,31 @@ static __always_inline bool mm_pkey_may_change(struct mm_struct *mm,
 	(PKEY_ALLOC_PROCESS | PKEY_ALLOC_STRICT | PKEY_ALLOC_ENFORCE)
 
 /*
+ * On once any process has used a pkey_alloc() flag or pkey_set_process():
+ * until then no key is strict, enforced or has process rights, and
+ * pkey_free() needs none of their checks.
+ */
+static DEFINE_STATIC_KEY_FALSE(pkeys_opt_in_used);
+
+/* As for process rights: not under mmap_lock. */
+static void pkeys_opt_in_enable(void)
+{
+	if (!static_branch_unlikely(&pkeys_opt_in_used))
+		static_branch_enable(&pkeys_opt_in_used);
+}
+
+/* pkey_free() once the opt-in behaviours are in use: they may refuse it. */
+static noinline int mm_pkey_free_opt_in(struct mm_struct *mm, int pkey)
+{
+	if (!mm_pkey_may_change(mm, pkey))
+		return -EPERM;
+	if (mm_pkey_is_strict(mm, pkey))
+		return mm_pkey_put_strict(mm, pkey);
+	mm_pkey_put(mm, pkey);
+	return 0;
+}
+
+/*
  * pkey_alloc() with flags: PKEY_ALLOC_PROCESS makes @init_rights the
  * rights of every thread, PKEY_ALLOC_STRICT makes the key strict,
  * PKEY_ALLOC_ENFORCE makes the kernel enforce it.  Out of line, so that
@@ -826,6 +851,7 @@ static noinline int pkey_alloc_flags(unsigned long flags,
 		return -EINVAL;
 	if (!arch_pkeys_enabled())
 		return -ENOSPC;
+	pkeys_opt_in_enable();
 	if (flags & PKEY_ALLOC_PROCESS)
 		pkeys_process_rights_enable();
 	if (flags & PKEY_ALLOC_STRICT)
@@ -953,6 +979,7 @@ SYSCALL_DEFINE3(pkey_set_process, int, pkey, unsigned long, rights,
 	/* Key 0, the key of all ordinary memory, is not the program's. */
 	if (pkey == 0 || !mm_pkey_is_allocated_unlocked(mm, pkey))
 		return -EINVAL;
+	pkeys_opt_in_enable();
 	pkeys_process_rights_enable();
 
 	mmap_write_lock(mm);
@@ -971,22 +998,18 @@ SYSCALL_DEFINE1(pkey_free, int, pkey)
 	long err = -EINVAL;
 
 	mmap_write_lock(mm);
-	if (!mm_pkey_may_change(mm, pkey)) {
-		err = -EPERM;
-		goto out;
-	}
 	/*
 	 * Mappings still tagged with @pkey keep it; the key may be handed
 	 * out again by a later pkey_alloc().  Unless it is strict.
 	 */
 	if (pkey != 0 && __mm_pkey_is_allocated(mm, pkey)) {
-		err = 0;
-		if (mm_pkey_is_strict(mm, pkey))
-			err = mm_pkey_put_strict(mm, pkey);
-		else
-			mm_pkey_put(mm, pkey);
+		if (static_branch_unlikely(&pkeys_opt_in_used)) {
+			err = mm_pkey_free_opt_in(mm, pkey);
+		} else {
+			mm->pkeys.allocated &= ~BIT(pkey);
+			err = 0;
+		}
 	}
-out:
 	mmap_write_unlock(mm);
 	trace_pkey_free(pkey, err);
 	return err;
